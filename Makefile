@@ -1,0 +1,84 @@
+# orderdesk: `make run` and `make test` do all the set-up on a fresh Debian/Ubuntu machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HTMX_VERSION := 2.0.8
+HTMX_SHA256 := 22283ef68cb7545914f0a88a1bdedc7256a703d1d580c1d255217d0a50d31313
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test lint serve migrate seed system-deps browser-deps i18n clean
+
+run: $(VENV)/.installed system-deps static/vendor/htmx.min.js
+	@$(BIN)/orderdesk migrate
+	@$(BIN)/orderdesk seed-demo --if-empty
+	@echo
+	@echo "  Customer portal: http://127.0.0.1:8000/  (demo phone 13800138000)"
+	@echo "  Staff admin:     http://127.0.0.1:8000/admin"
+	@echo
+	@$(BIN)/orderdesk serve
+
+test: $(VENV)/.installed-test system-deps browser-deps static/vendor/htmx.min.js
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required"; exit 1; }
+	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV) || { \
+	  echo "Creating the virtual environment failed; installing python3-venv"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV); }
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	@touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+	$(BIN)/pip install -q -e ".[test]"
+	@touch $@
+
+# WeasyPrint needs a CJK font for Chinese text and HarfBuzz's subsetting library to embed it fast.
+system-deps:
+	@missing=""; \
+	fc-list 2>/dev/null | grep -qiE "wenquanyi|noto sans cjk|noto serif cjk" || missing="$$missing fonts-wqy-microhei"; \
+	ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset.so.0 || missing="$$missing libharfbuzz-subset0"; \
+	ldconfig -p 2>/dev/null | grep -q libpango-1.0.so.0 || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing system packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+# Tests drive the pages in Debian's Chromium (Playwright cannot download its own browser here).
+browser-deps:
+	@command -v chromium >/dev/null || { \
+	  echo "Installing chromium for the browser tests"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
+	@command -v pdftoppm >/dev/null || { \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq poppler-utils; }
+
+# htmx comes from the npm registry, pinned and checked, and is served from static/ (never a CDN).
+static/vendor/htmx.min.js:
+	@mkdir -p build static/vendor
+	cd build && npm pack --silent htmx.org@$(HTMX_VERSION) >/dev/null && \
+	  tar xzf htmx.org-$(HTMX_VERSION).tgz package/dist/htmx.min.js
+	echo "$(HTMX_SHA256)  build/package/dist/htmx.min.js" | sha256sum -c --quiet
+	cp build/package/dist/htmx.min.js $@
+
+migrate: $(VENV)/.installed
+	$(BIN)/orderdesk migrate
+
+seed: $(VENV)/.installed
+	$(BIN)/orderdesk seed-demo --if-empty
+
+serve: $(VENV)/.installed
+	$(BIN)/orderdesk serve
+
+# Extract messages and merge them into the catalogs; translate the new entries in the .po files.
+i18n: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -o build/messages.pot --no-location --sort-output \
+	  -k _ -k gettext -k ngettext:1,2 -k N_ --ignore-dirs=".venv build var node_modules .git" .
+	$(BIN)/pybabel update -i build/messages.pot -d core/i18n --no-fuzzy-matching --ignore-obsolete
+
+clean:
+	rm -rf build .pytest_cache test-artifacts

@@ -1,0 +1,19 @@
+"""The admin's front page: order counts by status, for a first look at the day."""
+
+from __future__ import annotations
+
+from litestar import get
+from litestar.response import Template
+
+from core.db import Database
+from core.models import OrderStatus
+from core.services import orders as order_service
+
+
+@get("/", name="admin_home", sync_to_thread=True)
+def admin_home(db: Database) -> Template:
+    counts = order_service.count_by_status(db)
+    return Template(
+        template_name="admin/home.html",
+        context={"counts": [(status, counts.get(status, 0)) for status in OrderStatus]},
+    )

@@ -1,0 +1,69 @@
+"""Composition: one Litestar app with the portal at / and the admin at /admin."""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import HTTPException, NotFoundException
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from admin import admin_router
+from core import errors as domain_errors
+from core.config import PROJECT_ROOT, Settings, get_settings
+from core.db import Database, get_database
+from core.web.common import healthz, set_language
+from core.web.errors import http_error_handler, not_found_handler, server_error_handler
+from core.web.middleware import locale_middleware, security_headers_middleware
+from core.web.templating import build_environment
+from portal import portal_router
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> Litestar:
+    settings = settings or get_settings()
+    database = db or get_database(settings.database_url)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def provide_db(state: State) -> Database:
+        return state.db
+
+    template_config = TemplateConfig(
+        engine=JinjaTemplateEngine.from_environment(build_environment()),
+    )
+    csrf = CSRFConfig(
+        secret=settings.secret_key,
+        cookie_name="__Host-csrftoken" if settings.is_prod else "csrftoken",
+        cookie_secure=settings.is_prod,
+        cookie_httponly=True,
+        cookie_samesite="lax",
+        exclude=["/healthz"],
+    )
+    return Litestar(
+        route_handlers=[
+            portal_router,
+            admin_router,
+            healthz,
+            set_language,
+            create_static_files_router(path="/static", directories=[PROJECT_ROOT / "static"], name="static"),
+        ],
+        state=State({"db": database, "settings": settings}),
+        dependencies={"db": Provide(provide_db, sync_to_thread=False)},
+        template_config=template_config,
+        plugins=[HTMXPlugin()],
+        csrf_config=csrf,
+        middleware=[security_headers_middleware, locale_middleware],
+        exception_handlers={
+            NotFoundException: not_found_handler,
+            domain_errors.NotFound: not_found_handler,
+            HTTPException: http_error_handler,
+            Exception: server_error_handler,
+        },
+        on_shutdown=[lambda: database.dispose()],
+        debug=False,
+    )

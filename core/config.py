@@ -1,0 +1,158 @@
+"""Settings read from the environment only, validated once at start.
+
+Every setting may also be given as NAME_FILE pointing at a file that holds the
+value (Docker/Kubernetes secrets), so secrets never have to sit in the
+environment or the repository.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+SUPPORTED_LOCALES = ("zh_CN", "en")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+def _read(env: dict[str, str], name: str) -> str | None:
+    file_name = env.get(f"{name}_FILE")
+    if file_name:
+        try:
+            return Path(file_name).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"{name}_FILE={file_name!r} cannot be read: {exc.strerror}") from exc
+    value = env.get(name)
+    return value if value not in (None, "") else None
+
+
+def normalize_database_url(url: str) -> str:
+    """Use the psycopg 3 driver for plain postgres URLs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str
+    database_url: str
+    secret_key: str
+    timezone: str
+    host: str
+    port: int
+    var_dir: Path
+    default_locale: str
+    public_base_url: str
+    database_url_is_default: bool = field(default=False, repr=False)
+
+    @property
+    def is_prod(self) -> bool:
+        return self.env == "prod"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def _dev_secret_key(var_dir: Path) -> str:
+    """A development key generated once and kept under var/ so sessions survive restarts."""
+    key_file = var_dir / "secret_key"
+    if key_file.exists():
+        return key_file.read_text(encoding="utf-8").strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(key)
+    return key
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if environ is None else environ)
+    problems: list[str] = []
+
+    mode = (_read(env, "ORDERDESK_ENV") or "dev").lower()
+    if mode not in ("dev", "prod"):
+        problems.append(f"ORDERDESK_ENV must be 'dev' or 'prod', got {mode!r}")
+
+    var_dir = Path(_read(env, "ORDERDESK_VAR_DIR") or PROJECT_ROOT / "var").resolve()
+
+    raw_db = _read(env, "DATABASE_URL")
+    database_url = normalize_database_url(raw_db or f"sqlite:///{var_dir / 'orderdesk.db'}")
+    scheme = urlsplit(database_url).scheme
+    if not (scheme.startswith("sqlite") or scheme.startswith("postgresql")):
+        problems.append(f"DATABASE_URL must be a sqlite:// or postgresql:// URL, got scheme {scheme!r}")
+
+    timezone = _read(env, "ORDERDESK_TIMEZONE") or "Asia/Shanghai"
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(f"ORDERDESK_TIMEZONE {timezone!r} is not a known IANA time zone")
+
+    raw_port = _read(env, "PORT") or "8000"
+    port = 0
+    try:
+        port = int(raw_port)
+        if not 1 <= port <= 65535:
+            raise ValueError
+    except ValueError:
+        problems.append(f"PORT must be a number from 1 to 65535, got {raw_port!r}")
+
+    host = _read(env, "HOST") or "127.0.0.1"
+
+    locale = _read(env, "ORDERDESK_DEFAULT_LOCALE") or "zh_CN"
+    if locale not in SUPPORTED_LOCALES:
+        problems.append(f"ORDERDESK_DEFAULT_LOCALE must be one of {', '.join(SUPPORTED_LOCALES)}, got {locale!r}")
+
+    public_base_url = (_read(env, "PUBLIC_BASE_URL") or f"http://127.0.0.1:{raw_port}").rstrip("/")
+    if urlsplit(public_base_url).scheme not in ("http", "https"):
+        problems.append(f"PUBLIC_BASE_URL must start with http:// or https://, got {public_base_url!r}")
+
+    secret_key = _read(env, "SECRET_KEY")
+    if mode == "prod":
+        if not secret_key:
+            problems.append("SECRET_KEY (or SECRET_KEY_FILE) is required when ORDERDESK_ENV=prod")
+        elif len(secret_key) < 32:
+            problems.append("SECRET_KEY must be at least 32 characters when ORDERDESK_ENV=prod")
+        if not raw_db:
+            problems.append("DATABASE_URL must be set explicitly when ORDERDESK_ENV=prod")
+        if not public_base_url.startswith("https://"):
+            problems.append("PUBLIC_BASE_URL must be an https:// URL when ORDERDESK_ENV=prod")
+    elif secret_key is not None and len(secret_key) < 16:
+        problems.append("SECRET_KEY is too short (at least 16 characters)")
+
+    if problems:
+        raise ConfigError("Invalid configuration:\n  - " + "\n  - ".join(problems))
+
+    return Settings(
+        env=mode,
+        database_url=database_url,
+        secret_key=secret_key or _dev_secret_key(var_dir),
+        timezone=timezone,
+        host=host,
+        port=port,
+        var_dir=var_dir,
+        default_locale=locale,
+        public_base_url=public_base_url,
+        database_url_is_default=raw_db is None,
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

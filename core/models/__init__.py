@@ -1,0 +1,28 @@
+"""All table models; importing this package registers them on SQLModel.metadata."""
+
+from core.models.customer import Customer
+from core.models.order import Channel, Order, OrderHistory, OrderLine, OrderStatus
+from core.models.shipment import AppendOnlyViolation, Carrier, Shipment, TrackingEvent, TrackingTag
+from core.models.stock import SkuStock
+from core.models.terms import ServiceTerms
+from core.models.types import UTCDateTime, utcnow
+from core.models.warehouse import Warehouse
+
+__all__ = [
+    "AppendOnlyViolation",
+    "Carrier",
+    "Channel",
+    "Customer",
+    "Order",
+    "OrderHistory",
+    "OrderLine",
+    "OrderStatus",
+    "ServiceTerms",
+    "Shipment",
+    "SkuStock",
+    "TrackingEvent",
+    "TrackingTag",
+    "UTCDateTime",
+    "Warehouse",
+    "utcnow",
+]

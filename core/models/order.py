@@ -1,0 +1,134 @@
+# No `from __future__ import annotations` here: SQLModel resolves relationship
+# annotations at class creation and needs them as real (or quoted) types.
+from datetime import date, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Optional
+
+from sqlalchemy import Index, Text, UniqueConstraint
+from sqlmodel import Field, Relationship, SQLModel
+
+from core.models.types import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from core.models.customer import Customer
+    from core.models.shipment import Shipment
+    from core.models.terms import ServiceTerms
+    from core.models.warehouse import Warehouse
+
+
+class OrderStatus(StrEnum):
+    PENDING_PAYMENT = "pending_payment"
+    PAID = "paid"
+    PICKING = "picking"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+
+
+class Channel(StrEnum):
+    TAOBAO = "taobao"
+    JD = "jd"
+    PINDUODUO = "pinduoduo"
+    DOUYIN = "douyin"
+    SHOPIFY = "shopify"
+    OWN_SHOP = "own_shop"
+
+
+class Order(SQLModel, table=True):
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("channel", "channel_order_no", name="uq_orders_channel_order_no"),
+        Index("ix_orders_customer_created", "customer_id", "created_at"),
+        Index("ix_orders_status_created", "status", "created_at"),
+        Index("ix_orders_ship_phone", "ship_phone"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    # orderdesk's own reference, unique across channels; the only order id in URLs.
+    ref: str = Field(max_length=16, unique=True)
+    channel: str = Field(max_length=16)
+    channel_order_no: str = Field(max_length=64)
+    customer_id: int = Field(foreign_key="customer.id")
+    status: str = Field(max_length=20, default=OrderStatus.PENDING_PAYMENT)
+
+    currency: str = Field(max_length=3, default="CNY")
+    items_total_minor: int = 0
+    shipping_minor: int = 0
+    discount_minor: int = 0
+    total_minor: int = 0
+    # What the payment callback reported; may differ from total_minor (a payment anomaly).
+    paid_minor: int | None = None
+
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    paid_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    promised_ship_by: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    promised_delivery_by: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    presale_ships_on: date | None = None
+
+    warehouse_id: int | None = Field(default=None, foreign_key="warehouse.id")
+    terms_id: int | None = Field(default=None, foreign_key="service_terms.id")
+    is_priority: bool = False
+
+    # The shipping address as it was given for this order: a snapshot, never a
+    # pointer into an address book, so later edits elsewhere cannot rewrite history.
+    ship_recipient: str = Field(max_length=64)
+    ship_phone: str = Field(max_length=16)
+    ship_province: str = Field(max_length=32)
+    ship_city: str = Field(max_length=32)
+    ship_district: str = Field(default="", max_length=32)
+    ship_street: str = Field(max_length=200)
+    ship_postal_code: str = Field(default="", max_length=12)
+
+    customer: "Customer" = Relationship()
+    warehouse: Optional["Warehouse"] = Relationship()
+    terms: Optional["ServiceTerms"] = Relationship()
+    lines: list["OrderLine"] = Relationship(
+        back_populates="order", sa_relationship_kwargs={"order_by": "OrderLine.id"}
+    )
+    shipments: list["Shipment"] = Relationship(
+        back_populates="order", sa_relationship_kwargs={"order_by": "Shipment.id"}
+    )
+    history: list["OrderHistory"] = Relationship(
+        back_populates="order", sa_relationship_kwargs={"order_by": "OrderHistory.id"}
+    )
+
+    @property
+    def item_count(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+
+class OrderLine(SQLModel, table=True):
+    __tablename__ = "order_line"
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id", index=True)
+    sku: str = Field(max_length=64)
+    name: str = Field(max_length=200)
+    quantity: int
+    unit_price_minor: int
+
+    order: Order = Relationship(back_populates="lines")
+
+    @property
+    def line_total_minor(self) -> int:
+        return self.quantity * self.unit_price_minor
+
+
+class OrderHistory(SQLModel, table=True):
+    """What happened to an order, who did it and through which door."""
+
+    __tablename__ = "order_history"
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id", index=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    kind: str = Field(max_length=32)
+    actor: str = Field(max_length=64)
+    via: str = Field(max_length=16)  # portal, admin, api, import, carrier, system
+    detail: str = Field(default="{}", sa_type=Text)
+
+    order: Order = Relationship(back_populates="history")

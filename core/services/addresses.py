@@ -1,0 +1,100 @@
+"""Shipping addresses: validation and the snapshot stored on an order."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from core.errors import InvalidInput
+from core.i18n import N_
+from core.models import Order
+from core.phones import normalize_phone
+
+# Words that mean "leave it with someone else"; the triage rules read these too.
+PROXY_WORDS = ("代收", "暂存", "代签", "驿站", "快递柜", "丰巢")
+
+
+@dataclass(frozen=True)
+class ShippingAddress:
+    recipient: str
+    phone: str
+    province: str
+    city: str
+    district: str
+    street: str
+    postal_code: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+    @property
+    def one_line(self) -> str:
+        return f"{self.province}{self.city}{self.district}{self.street}"
+
+
+class AddressErrors(InvalidInput):
+    """Several fields may be wrong at once; `errors` maps field to message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        field, message = next(iter(errors.items()))
+        super().__init__(field, message)
+        self.errors = errors
+
+
+_LIMITS = {"recipient": 64, "province": 32, "city": 32, "district": 32, "street": 200, "postal_code": 12}
+
+
+def validate_address(raw: dict[str, str]) -> ShippingAddress:
+    values = {key: " ".join((raw.get(key) or "").split()) for key in (*_LIMITS, "phone")}
+    errors: dict[str, str] = {}
+    for key in ("recipient", "province", "city", "street"):
+        if not values[key]:
+            errors[key] = N_("This field is required.")
+    for key, limit in _LIMITS.items():
+        if len(values[key]) > limit:
+            errors[key] = N_("This is too long.")
+    if values["postal_code"] and not (values["postal_code"].isdigit() and len(values["postal_code"]) == 6):
+        errors["postal_code"] = N_("A postal code has 6 digits.")
+    if values["street"] and len(values["street"]) < 4:
+        errors["street"] = N_("Give the street, building and room so the courier can find you.")
+    try:
+        values["phone"] = normalize_phone(values["phone"])
+    except InvalidInput as exc:
+        errors["phone"] = exc.message
+    if errors:
+        raise AddressErrors(errors)
+    return ShippingAddress(**values)
+
+
+def address_of(order: Order) -> ShippingAddress:
+    return ShippingAddress(
+        recipient=order.ship_recipient,
+        phone=order.ship_phone,
+        province=order.ship_province,
+        city=order.ship_city,
+        district=order.ship_district,
+        street=order.ship_street,
+        postal_code=order.ship_postal_code,
+    )
+
+
+def apply_address(order: Order, address: ShippingAddress) -> None:
+    order.ship_recipient = address.recipient
+    order.ship_phone = address.phone
+    order.ship_province = address.province
+    order.ship_city = address.city
+    order.ship_district = address.district
+    order.ship_street = address.street
+    order.ship_postal_code = address.postal_code
+
+
+def mask_name(name: str) -> str:
+    """张* / 欧阳** : the surname stays, the given name does not."""
+    name = name.strip()
+    if not name:
+        return ""
+    return name[0] + "*" * max(len(name) - 1, 1)
+
+
+def masked_one_line(address: ShippingAddress) -> str:
+    """Down to the district only: where the parcel goes, not whose door."""
+    return f"{address.province}{address.city}{address.district}"

@@ -1,0 +1,52 @@
+"""Routes that belong to neither side: health check and language switch."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+from litestar import MediaType, Response, get
+from litestar.datastructures import Cookie
+from litestar.response import Redirect
+from litestar.status_codes import HTTP_200_OK, HTTP_303_SEE_OTHER, HTTP_503_SERVICE_UNAVAILABLE
+from sqlalchemy.exc import SQLAlchemyError
+
+from core.config import SUPPORTED_LOCALES
+from core.db import Database
+from core.web.middleware import LOCALE_COOKIE
+
+logger = logging.getLogger("orderdesk.health")
+
+
+@get("/healthz", media_type=MediaType.JSON, sync_to_thread=True, name="healthz")
+def healthz(db: Database) -> Response:
+    try:
+        db.ping()
+    except SQLAlchemyError as exc:
+        logger.error("health check: database unreachable: %s", exc.__class__.__name__)
+        return Response(
+            {"status": "error", "database": "unreachable"}, status_code=HTTP_503_SERVICE_UNAVAILABLE
+        )
+    return Response({"status": "ok", "database": "ok"}, status_code=HTTP_200_OK)
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Only local paths: never an open redirect to another site."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target
+
+
+@get("/lang/{code:str}", name="set_language", sync_to_thread=False)
+def set_language(code: str, next: str | None = None) -> Redirect:  # noqa: A002
+    target = safe_next(next)
+    if code not in SUPPORTED_LOCALES:
+        return Redirect(path=target, status_code=HTTP_303_SEE_OTHER)
+    return Redirect(
+        path=target,
+        status_code=HTTP_303_SEE_OTHER,
+        cookies=[Cookie(key=LOCALE_COOKIE, value=code, max_age=365 * 24 * 3600, samesite="lax", httponly=True)],
+    )

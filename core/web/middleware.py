@@ -1,0 +1,93 @@
+"""ASGI middleware: the viewer's language, and security headers on every response."""
+
+from __future__ import annotations
+
+from http.cookies import CookieError, SimpleCookie
+
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from core import i18n
+from core.config import get_settings
+
+LOCALE_COOKIE = "lang"
+
+
+def _cookie(scope: Scope, name: str) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == b"cookie":
+            jar = SimpleCookie()
+            try:
+                jar.load(value.decode("latin-1"))
+            except CookieError:
+                return None
+            if name in jar:
+                return jar[name].value
+    return None
+
+
+def locale_middleware(app: ASGIApp) -> ASGIApp:
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        locale = i18n.pick_locale(_cookie(scope, LOCALE_COOKIE), get_settings().default_locale)
+        token = i18n.current_locale.set(locale)
+        try:
+            await app(scope, receive, send)
+        finally:
+            i18n.current_locale.reset(token)
+
+    return middleware
+
+
+def content_security_policy(frame_ancestors: str) -> str:
+    # No inline scripts or styles anywhere: htmx's indicator styles are turned
+    # off in the base template so that style-src can stay 'self'.
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "form-action 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            f"frame-ancestors {frame_ancestors}",
+        ]
+    )
+
+
+def security_headers_middleware(app: ASGIApp) -> ASGIApp:
+    settings = get_settings()
+    fixed = [
+        (b"content-security-policy", content_security_policy("'self'").encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"same-origin"),
+        (b"x-frame-options", b"SAMEORIGIN"),
+        (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+    ]
+    if settings.is_prod:
+        fixed.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        is_static = scope["path"].startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {key.lower() for key, _ in headers}
+                headers.extend((k, v) for k, v in fixed if k not in present)
+                # Pages may carry personal data: never keep them in a shared or browser cache.
+                if not is_static and b"cache-control" not in present:
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        await app(scope, receive, send_with_headers)
+
+    return middleware
