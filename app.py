@@ -20,7 +20,7 @@ from core.config import PROJECT_ROOT, Settings, get_settings
 from core.db import Database, get_database
 from core.web.common import healthz, set_language
 from core.web.errors import http_error_handler, not_found_handler, server_error_handler
-from core.web.middleware import locale_middleware, security_headers_middleware
+from core.web.middleware import locale_middleware, security_headers_hook
 from core.web.templating import build_environment
 from portal import portal_router
 
@@ -57,7 +57,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         template_config=template_config,
         plugins=[HTMXPlugin()],
         csrf_config=csrf,
-        middleware=[security_headers_middleware, locale_middleware],
+        middleware=[locale_middleware],
+        before_send=[security_headers_hook(settings)],
         exception_handlers={
             NotFoundException: not_found_handler,
             domain_errors.NotFound: not_found_handler,

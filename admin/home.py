@@ -5,13 +5,13 @@ from __future__ import annotations
 from litestar import get
 from litestar.response import Template
 
-from core.db import Database
 from core.models import OrderStatus
 from core.services import orders as order_service
+from core.web.deps import DB
 
 
 @get("/", name="admin_home", sync_to_thread=True)
-def admin_home(db: Database) -> Template:
+def admin_home(db: DB) -> Template:
     counts = order_service.count_by_status(db)
     return Template(
         template_name="admin/home.html",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from litestar import Request, get
 from litestar.response import Template
 
-from core.db import Database
 from core.services import terms as terms_service
+from core.web.deps import DB
 
 
 @get("/", name="portal_home", sync_to_thread=False)
@@ -15,7 +15,7 @@ def home() -> Template:
 
 
 @get("/terms", name="terms_current", sync_to_thread=True)
-def terms_current(request: Request, db: Database) -> Template:
+def terms_current(request: Request, db: DB) -> Template:
     return Template(
         template_name="portal/terms.html",
         context={"terms": terms_service.current_terms(db), "history": terms_service.all_versions(db)},

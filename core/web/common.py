@@ -7,19 +7,20 @@ from urllib.parse import urlsplit
 
 from litestar import MediaType, Response, get
 from litestar.datastructures import Cookie
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_200_OK, HTTP_303_SEE_OTHER, HTTP_503_SERVICE_UNAVAILABLE
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.config import SUPPORTED_LOCALES
-from core.db import Database
+from core.web.deps import DB
 from core.web.middleware import LOCALE_COOKIE
 
 logger = logging.getLogger("orderdesk.health")
 
 
 @get("/healthz", media_type=MediaType.JSON, sync_to_thread=True, name="healthz")
-def healthz(db: Database) -> Response:
+def healthz(db: DB) -> Response:
     try:
         db.ping()
     except SQLAlchemyError as exc:
@@ -41,7 +42,7 @@ def safe_next(target: str | None, default: str = "/") -> str:
 
 
 @get("/lang/{code:str}", name="set_language", sync_to_thread=False)
-def set_language(code: str, next: str | None = None) -> Redirect:  # noqa: A002
+def set_language(code: FromPath[str], next: FromQuery[str | None] = None) -> Redirect:  # noqa: A002
     target = safe_next(next)
     if code not in SUPPORTED_LOCALES:
         return Redirect(path=target, status_code=HTTP_303_SEE_OTHER)

@@ -9,6 +9,9 @@ from litestar.exceptions import HTTPException
 from litestar.response import Template
 from litestar.status_codes import HTTP_404_NOT_FOUND, HTTP_500_INTERNAL_SERVER_ERROR
 
+from core import i18n
+from core.web.middleware import locale_of
+
 logger = logging.getLogger("orderdesk.errors")
 
 
@@ -20,6 +23,8 @@ def _wants_json(request: Request) -> bool:
 
 
 def _page(request: Request, status_code: int, template: str) -> Response:
+    # Unmatched paths never pass through the route middleware that picks the language.
+    i18n.current_locale.set(locale_of(request.scope))
     if _wants_json(request):
         return Response({"error": status_code}, status_code=status_code, media_type=MediaType.JSON)
     area = "admin" if request.url.path.startswith("/admin") else "portal"
@@ -37,6 +42,7 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response:
         return server_error_handler(request, exc)
     if _wants_json(request):
         return Response({"error": exc.status_code, "detail": exc.detail}, status_code=exc.status_code)
+    i18n.current_locale.set(locale_of(request.scope))
     return Template(
         template_name="errors/4xx.html",
         context={"area": "portal", "status_code": exc.status_code, "detail": exc.detail},

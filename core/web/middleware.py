@@ -7,7 +7,7 @@ from http.cookies import CookieError, SimpleCookie
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from core import i18n
-from core.config import get_settings
+from core.config import Settings, get_settings
 
 LOCALE_COOKIE = "lang"
 
@@ -25,13 +25,16 @@ def _cookie(scope: Scope, name: str) -> str | None:
     return None
 
 
+def locale_of(scope: Scope) -> str:
+    return i18n.pick_locale(_cookie(scope, LOCALE_COOKIE), get_settings().default_locale)
+
+
 def locale_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
-        locale = i18n.pick_locale(_cookie(scope, LOCALE_COOKIE), get_settings().default_locale)
-        token = i18n.current_locale.set(locale)
+        token = i18n.current_locale.set(locale_of(scope))
         try:
             await app(scope, receive, send)
         finally:
@@ -59,8 +62,9 @@ def content_security_policy(frame_ancestors: str) -> str:
     )
 
 
-def security_headers_middleware(app: ASGIApp) -> ASGIApp:
-    settings = get_settings()
+def security_headers_hook(settings: Settings):
+    """A `before_send` hook: unlike route middleware it also sees 404s for
+    unmatched paths and responses built by exception handlers."""
     fixed = [
         (b"content-security-policy", content_security_policy("'self'").encode()),
         (b"x-content-type-options", b"nosniff"),
@@ -71,23 +75,15 @@ def security_headers_middleware(app: ASGIApp) -> ASGIApp:
     if settings.is_prod:
         fixed.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
 
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await app(scope, receive, send)
+    async def add_headers(message: Message, scope: Scope) -> None:
+        if scope["type"] != "http" or message["type"] != "http.response.start":
             return
-        is_static = scope["path"].startswith("/static/")
+        headers = list(message.get("headers", []))
+        present = {key.lower() for key, _ in headers}
+        headers.extend((k, v) for k, v in fixed if k not in present)
+        # Pages may carry personal data: never keep them in a shared or browser cache.
+        if not scope["path"].startswith("/static/") and b"cache-control" not in present:
+            headers.append((b"cache-control", b"no-store"))
+        message["headers"] = headers
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {key.lower() for key, _ in headers}
-                headers.extend((k, v) for k, v in fixed if k not in present)
-                # Pages may carry personal data: never keep them in a shared or browser cache.
-                if not is_static and b"cache-control" not in present:
-                    headers.append((b"cache-control", b"no-store"))
-                message["headers"] = headers
-            await send(message)
-
-        await app(scope, receive, send_with_headers)
-
-    return middleware
+    return add_headers
