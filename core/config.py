@@ -47,13 +47,24 @@ def normalize_database_url(url: str) -> str:
 class Settings:
     env: str
     database_url: str
-    secret_key: str
+    secret_key: str = field(repr=False)
     timezone: str
     host: str
     port: int
     var_dir: Path
     default_locale: str
     public_base_url: str
+    sms_provider: str = "console"
+    sms_http_url: str = ""
+    sms_http_key: str = field(default="", repr=False)
+    sms_http_secret: str = field(default="", repr=False)
+    sms_http_timeout: float = 5.0
+    sms_signature: str = "订单服务台"
+    sms_allowed_country_codes: tuple[int, ...] = (86,)
+    session_idle_minutes: int = 120
+    session_max_hours: int = 72
+    frame_ancestors: str = "'self'"
+    tracking_link_days: int = 30
     database_url_is_default: bool = field(default=False, repr=False)
 
     @property
@@ -136,6 +147,50 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     elif secret_key is not None and len(secret_key) < 16:
         problems.append("SECRET_KEY is too short (at least 16 characters)")
 
+    def integer(name: str, default: int, low: int, high: int) -> int:
+        raw = _read(env, name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+            if not low <= value <= high:
+                raise ValueError
+        except ValueError:
+            problems.append(f"{name} must be a whole number from {low} to {high}, got {raw!r}")
+            return default
+        return value
+
+    sms_provider = (_read(env, "SMS_PROVIDER") or "console").lower()
+    sms_http_url = _read(env, "SMS_HTTP_URL") or ""
+    sms_http_key = _read(env, "SMS_HTTP_KEY") or ""
+    sms_http_secret = _read(env, "SMS_HTTP_SECRET") or ""
+    if sms_provider not in ("console", "http"):
+        problems.append(f"SMS_PROVIDER must be 'console' or 'http', got {sms_provider!r}")
+    if sms_provider == "http":
+        if urlsplit(sms_http_url).scheme not in ("http", "https"):
+            problems.append("SMS_HTTP_URL must be an http(s) URL when SMS_PROVIDER=http")
+        if not sms_http_key or not sms_http_secret:
+            problems.append("SMS_HTTP_KEY and SMS_HTTP_SECRET are required when SMS_PROVIDER=http")
+    if mode == "prod" and sms_provider == "console":
+        problems.append("SMS_PROVIDER=console only logs codes; set SMS_PROVIDER=http when ORDERDESK_ENV=prod")
+    sms_timeout = integer("SMS_HTTP_TIMEOUT_SECONDS", 5, 1, 60)
+
+    raw_countries = _read(env, "SMS_ALLOWED_COUNTRY_CODES") or "86"
+    try:
+        countries = tuple(int(c.strip().lstrip("+")) for c in raw_countries.split(",") if c.strip())
+        if not countries:
+            raise ValueError
+    except ValueError:
+        problems.append(f"SMS_ALLOWED_COUNTRY_CODES must be a comma-separated list like 86,852, got {raw_countries!r}")
+        countries = (86,)
+
+    idle = integer("PORTAL_SESSION_IDLE_MINUTES", 120, 5, 24 * 60)
+    max_hours = integer("PORTAL_SESSION_MAX_HOURS", 72, 1, 24 * 90)
+    link_days = integer("TRACKING_LINK_DAYS", 30, 1, 365)
+    frame_ancestors = _read(env, "FRAME_ANCESTORS") or "'self'"
+    if any(ch in frame_ancestors for ch in ";,\n\r"):
+        problems.append("FRAME_ANCESTORS is a space-separated list of sources, e.g. 'self' https://shop.example")
+
     if problems:
         raise ConfigError("Invalid configuration:\n  - " + "\n  - ".join(problems))
 
@@ -149,6 +204,17 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         var_dir=var_dir,
         default_locale=locale,
         public_base_url=public_base_url,
+        sms_provider=sms_provider,
+        sms_http_url=sms_http_url,
+        sms_http_key=sms_http_key,
+        sms_http_secret=sms_http_secret,
+        sms_http_timeout=float(sms_timeout),
+        sms_signature=_read(env, "SMS_SIGNATURE") or "订单服务台",
+        sms_allowed_country_codes=countries,
+        session_idle_minutes=idle,
+        session_max_hours=max_hours,
+        frame_ancestors=frame_ancestors,
+        tracking_link_days=link_days,
         database_url_is_default=raw_db is None,
     )
 

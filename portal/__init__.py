@@ -1,7 +1,40 @@
 from litestar import Router
 
+from portal.auth import (
+    LoginRequired,
+    login_page,
+    login_required_handler,
+    login_resend,
+    login_send,
+    login_verify,
+    login_verify_page,
+    logout,
+)
 from portal.home import home, terms_current
+from portal.orders import address_change, address_form, hurry_order, order_detail, order_list, order_terms
+from portal.tracking import tracking_qr, tracking_view
 
-portal_router = Router(path="/", route_handlers=[home, terms_current])
+portal_router = Router(
+    path="/",
+    route_handlers=[
+        home,
+        terms_current,
+        login_page,
+        login_send,
+        login_verify_page,
+        login_verify,
+        login_resend,
+        logout,
+        order_list,
+        order_detail,
+        order_terms,
+        address_form,
+        address_change,
+        hurry_order,
+        tracking_view,
+        tracking_qr,
+    ],
+    exception_handlers={LoginRequired: login_required_handler},
+)
 
 __all__ = ["portal_router"]

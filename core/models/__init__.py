@@ -1,9 +1,11 @@
 """All table models; importing this package registers them on SQLModel.metadata."""
 
+from core.models.auth import CustomerSession, LoginCode
 from core.models.customer import Customer
 from core.models.order import Channel, Order, OrderHistory, OrderLine, OrderStatus
 from core.models.shipment import AppendOnlyViolation, Carrier, Shipment, TrackingEvent, TrackingTag
 from core.models.stock import SkuStock
+from core.models.task import WarehouseTask
 from core.models.terms import ServiceTerms
 from core.models.types import UTCDateTime, utcnow
 from core.models.warehouse import Warehouse
@@ -13,6 +15,9 @@ __all__ = [
     "Carrier",
     "Channel",
     "Customer",
+    "CustomerSession",
+    "LoginCode",
+    "WarehouseTask",
     "Order",
     "OrderHistory",
     "OrderLine",

@@ -72,6 +72,8 @@ class Order(SQLModel, table=True):
     warehouse_id: int | None = Field(default=None, foreign_key="warehouse.id")
     terms_id: int | None = Field(default=None, foreign_key="service_terms.id")
     is_priority: bool = False
+    # Bumped to revoke every tracking link (/t/...) handed out for this order.
+    link_version: int = 0
 
     # The shipping address as it was given for this order: a snapshot, never a
     # pointer into an address book, so later edits elsewhere cannot rewrite history.

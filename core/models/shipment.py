@@ -41,6 +41,8 @@ class Shipment(SQLModel, table=True):
     tracking_no: str = Field(max_length=40, index=True)
     shipped_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     tag: str = Field(max_length=24, default=TrackingTag.PENDING)
+    # The address on the label at hand-off, as one line: what the carrier was told.
+    ship_to: str = Field(default="", max_length=400)
     last_event_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 

@@ -32,7 +32,7 @@ from core.models import (
     utcnow,
 )
 from core.phones import normalize_phone
-from core.services.addresses import ShippingAddress, apply_address
+from core.services.addresses import ShippingAddress, address_of, apply_address
 
 ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.PENDING_PAYMENT: frozenset({OrderStatus.PAID, OrderStatus.CANCELLED}),
@@ -272,7 +272,7 @@ def add_shipment(
         raise TransitionNotAllowed(N_("Only a paid order that has not shipped can be marked shipped."))
     shipment = Shipment(
         order_id=order.id, carrier=carrier, tracking_no=tracking_no.strip(), shipped_at=at,
-        tag=TrackingTag.INFO_RECEIVED,
+        tag=TrackingTag.INFO_RECEIVED, ship_to=address_of(order).label_line,
     )
     session.add(shipment)
     transition(session, order, OrderStatus.SHIPPED, actor=actor, via=via, at=at)

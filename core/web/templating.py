@@ -13,6 +13,7 @@ from core import i18n
 from core.config import PROJECT_ROOT, get_settings
 from core.money import format_money
 from core.phones import mask_phone, national_digits
+from core.web import labels
 
 TEMPLATE_DIR = PROJECT_ROOT / "templates"
 
@@ -63,6 +64,7 @@ def build_environment() -> Environment:
         money=money,
         mask_phone=mask_phone,
         phone_local=national_digits,
+        **labels.FILTERS,
     )
     env.globals.update(
         current_locale=lambda: i18n.current_locale.get(), html_lang=i18n.html_lang, static_url=static_url

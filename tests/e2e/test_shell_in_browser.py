@@ -26,6 +26,6 @@ def test_home_and_terms_on_a_phone_in_wechat(live_server, phone_page):
 
 
 def test_unknown_page_in_browser(live_server, phone_page):
-    response = phone_page.goto(live_server["url"] + "/orders/none")
+    response = phone_page.goto(live_server["url"] + "/no/such/page")
     assert response.status == 404
     assert phone_page.locator("h1").inner_text() == "页面不存在"

@@ -1,0 +1,168 @@
+"""What a verified shopper may see: their own orders, and nothing else.
+
+Ownership is checked here, in the query, for every read: another customer's
+order is indistinguishable from one that does not exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import func, or_
+from sqlalchemy.orm import selectinload
+from sqlmodel import Session, select
+
+from core.db import Database
+from core.errors import NotFound
+from core.i18n import N_
+from core.models import Customer, Order, OrderStatus, Shipment, TrackingEvent, utcnow
+
+PAGE_SIZE = 10
+
+
+class OrderFilter(StrEnum):
+    ALL = "all"
+    RECENT = "recent"
+    UNPAID = "unpaid"
+    TO_SHIP = "to_ship"
+    SHIPPED = "shipped"
+    COMPLETED = "completed"
+
+
+FILTER_LABELS = {
+    OrderFilter.ALL: N_("All"),
+    OrderFilter.RECENT: N_("Last 30 days"),
+    OrderFilter.UNPAID: N_("Awaiting payment"),
+    OrderFilter.TO_SHIP: N_("To ship"),
+    OrderFilter.SHIPPED: N_("Shipped"),
+    OrderFilter.COMPLETED: N_("Completed"),
+}
+
+_STATUS_FILTERS = {
+    OrderFilter.UNPAID: (OrderStatus.PENDING_PAYMENT,),
+    OrderFilter.TO_SHIP: (OrderStatus.PAID, OrderStatus.PICKING),
+    OrderFilter.SHIPPED: (OrderStatus.SHIPPED,),
+    OrderFilter.COMPLETED: (OrderStatus.DELIVERED, OrderStatus.REFUNDED),
+}
+
+
+@dataclass
+class OrderCard:
+    order: Order
+    latest_event: TrackingEvent | None
+
+
+@dataclass
+class OrderPage:
+    cards: list[OrderCard]
+    page: int
+    has_next: bool
+    filter: OrderFilter
+    query: str
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+
+def _customer_id(session: Session, phone: str) -> int | None:
+    return session.exec(select(Customer.id).where(Customer.phone == phone)).first()
+
+
+def latest_events(session: Session, shipment_ids: list[int]) -> dict[int, TrackingEvent]:
+    """The newest carrier event of each shipment, in one query."""
+    if not shipment_ids:
+        return {}
+    ranked = (
+        select(
+            TrackingEvent.id,
+            func.row_number()
+            .over(partition_by=TrackingEvent.shipment_id,
+                  order_by=(TrackingEvent.occurred_at.desc(), TrackingEvent.id.desc()))
+            .label("rank"),
+        )
+        .where(TrackingEvent.shipment_id.in_(shipment_ids))
+        .subquery()
+    )
+    rows = session.exec(
+        select(TrackingEvent).join(ranked, ranked.c.id == TrackingEvent.id).where(ranked.c.rank == 1)
+    ).all()
+    return {event.shipment_id: event for event in rows}
+
+
+def list_orders(
+    db: Database, phone: str, *, order_filter: OrderFilter = OrderFilter.ALL, query: str = "", page: int = 1,
+    now: datetime | None = None,
+) -> OrderPage:
+    page = max(page, 1)
+    query = query.strip()[:64]
+    with db.read() as session:
+        customer_id = _customer_id(session, phone)
+        if customer_id is None:
+            return OrderPage(cards=[], page=1, has_next=False, filter=order_filter, query=query)
+        statement = select(Order).where(Order.customer_id == customer_id)
+        if order_filter == OrderFilter.RECENT:
+            statement = statement.where(Order.created_at >= (now or utcnow()) - timedelta(days=30))
+        elif order_filter in _STATUS_FILTERS:
+            statement = statement.where(Order.status.in_(_STATUS_FILTERS[order_filter]))
+        if query:
+            statement = statement.where(or_(Order.ref == query.upper(), Order.channel_order_no == query))
+        orders = list(
+            session.exec(
+                statement.order_by(Order.created_at.desc(), Order.id.desc())
+                .offset((page - 1) * PAGE_SIZE)
+                .limit(PAGE_SIZE + 1)
+                .options(selectinload(Order.lines), selectinload(Order.shipments))
+            ).all()
+        )
+        has_next = len(orders) > PAGE_SIZE
+        orders = orders[:PAGE_SIZE]
+        latest = latest_events(session, [s.id for o in orders for s in o.shipments])
+    cards = [
+        OrderCard(order=o, latest_event=max(
+            (latest[s.id] for s in o.shipments if s.id in latest), key=lambda e: e.occurred_at, default=None))
+        for o in orders
+    ]
+    return OrderPage(cards=cards, page=page, has_next=has_next, filter=order_filter, query=query)
+
+
+def get_customer_order(db: Database, phone: str, ref: str) -> Order:
+    """The order with everything its page shows, if (and only if) `phone` owns it."""
+    with db.read() as session:
+        order = session.exec(
+            select(Order)
+            .join(Customer, Customer.id == Order.customer_id)
+            .where(Order.ref == ref, Customer.phone == phone)
+            .options(
+                selectinload(Order.lines),
+                selectinload(Order.shipments).selectinload(Shipment.events),
+                selectinload(Order.history),
+                selectinload(Order.terms),
+                selectinload(Order.warehouse),
+            )
+        ).first()
+    if order is None:
+        raise NotFound(N_("No such order."))
+    return order
+
+
+def expected_delivery(order: Order) -> datetime | None:
+    """When the parcel should arrive, as far as we can tell now."""
+    if order.delivered_at:
+        return order.delivered_at
+    if order.promised_delivery_by:
+        return order.promised_delivery_by
+    if order.shipments and order.terms:
+        return order.shipments[0].shipped_at + timedelta(days=order.terms.delivery_within_days)
+    return None
+
+
+def is_late(order: Order, now: datetime | None = None) -> bool:
+    now = now or utcnow()
+    if order.promised_delivery_by is None:
+        return False
+    if order.delivered_at is not None:
+        return order.delivered_at > order.promised_delivery_by
+    return order.status == OrderStatus.SHIPPED and now > order.promised_delivery_by

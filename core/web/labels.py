@@ -1,0 +1,88 @@
+"""Display names for codes stored in the database, translated where shown."""
+
+from __future__ import annotations
+
+from core.i18n import N_, gettext
+
+ORDER_STATUS = {
+    "pending_payment": N_("Awaiting payment"),
+    "paid": N_("Paid, to ship"),
+    "picking": N_("Being packed"),
+    "shipped": N_("Shipped"),
+    "delivered": N_("Delivered"),
+    "cancelled": N_("Cancelled"),
+    "refunded": N_("Refunded"),
+}
+
+TRACKING_TAG = {
+    "pending": N_("Waiting for carrier"),
+    "info_received": N_("Label created"),
+    "in_transit": N_("In transit"),
+    "out_for_delivery": N_("Out for delivery"),
+    "attempt_fail": N_("Delivery attempt failed"),
+    "available_for_pickup": N_("Ready for pickup"),
+    "delivered": N_("Delivered"),
+    "exception": N_("Problem with the parcel"),
+    "expired": N_("Tracking stopped"),
+}
+
+CARRIER = {
+    "SF": N_("SF Express"),
+    "ZTO": N_("ZTO Express"),
+    "YTO": N_("YTO Express"),
+    "JD": N_("JD Logistics"),
+    "EMS": N_("China Post EMS"),
+}
+
+CHANNEL = {
+    "taobao": N_("Taobao / Tmall"),
+    "jd": N_("JD.com"),
+    "pinduoduo": N_("Pinduoduo"),
+    "douyin": N_("Douyin shop"),
+    "shopify": N_("Shopify"),
+    "own_shop": N_("Our shop"),
+}
+
+
+HISTORY = {
+    "created": N_("Order received"),
+    "status": N_("Status changed"),
+    "address_changed": N_("Delivery address changed"),
+    "hurry": N_("Asked to hurry"),
+    "note": N_("Note added"),
+}
+
+
+def _label(table: dict[str, str]):
+    def label(code: str | None) -> str:
+        if code is None:
+            return ""
+        return gettext(table[code]) if code in table else code
+
+    return label
+
+
+def describe_history(entry) -> str:  # noqa: ANN001
+    """One line a shopper or agent can read: what happened, in their language."""
+    import json
+
+    detail = json.loads(entry.detail or "{}")
+    if entry.kind == "status" and "to" in detail:
+        return gettext(N_("Status: %(old)s → %(new)s")) % {
+            "old": _label(ORDER_STATUS)(detail.get("from")), "new": _label(ORDER_STATUS)(detail["to"])}
+    if entry.kind == "address_changed" and "new" in detail:
+        new = detail["new"]
+        return gettext(N_("Delivery address changed to %(place)s")) % {
+            "place": f"{new.get('province', '')}{new.get('city', '')}{new.get('district', '')}"}
+    return _label(HISTORY)(entry.kind)
+
+
+FILTERS = {
+    "history_text": describe_history,
+    "status_label": _label(ORDER_STATUS),
+    "tag_label": _label(TRACKING_TAG),
+    "carrier_name": _label(CARRIER),
+    "channel_name": _label(CHANNEL),
+    "history_label": _label(HISTORY),
+    "t": gettext,
+}

@@ -1,0 +1,123 @@
+"""The shopper's orders: list, detail, terms, address change, hurry."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from litestar import Request, Response, get, post
+from litestar.params import URLEncodedBody
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTITY
+
+from core.config import Settings
+from core.errors import InvalidInput
+from core.i18n import gettext
+from core.phones import national_digits
+from core.services import customer_orders, hurry
+from core.services.addresses import PROVINCES, AddressErrors, AlreadyShipped, address_of, change_address
+from core.services.customer_orders import FILTER_LABELS, OrderFilter
+from core.services.orders import NOT_YET_SHIPPED
+from core.sms import get_sms_provider
+from core.web.deps import DB
+from core.web.htmx import render, wants_fragment
+from portal.auth import require_phone
+
+ADDRESS_FIELDS = ("recipient", "phone", "province", "city", "district", "street", "postal_code")
+
+
+@get("/orders", name="orders", sync_to_thread=True)
+def order_list(request: Request, db: DB, f: str = "all", q: str = "", page: int = 1) -> Template:
+    phone = require_phone(request, db)
+    try:
+        order_filter = OrderFilter(f)
+    except ValueError:
+        order_filter = OrderFilter.ALL
+    result = customer_orders.list_orders(db, phone, order_filter=order_filter, query=q, page=page)
+    return render(
+        request, "portal/orders.html", "portal/_order_list.html",
+        {"result": result, "filters": FILTER_LABELS, "signed_in": True},
+    )
+
+
+def _order_context(order, **extra) -> dict:  # noqa: ANN001
+    return {
+        "order": order,
+        "address": address_of(order),
+        "expected_delivery": customer_orders.expected_delivery(order),
+        "late": customer_orders.is_late(order),
+        "can_change_address": order.status in NOT_YET_SHIPPED,
+        "signed_in": True,
+        **extra,
+    }
+
+
+@get("/orders/{ref:str}", name="order_detail", sync_to_thread=True)
+def order_detail(request: Request, db: DB, ref: str, done: str | None = None) -> Template:
+    phone = require_phone(request, db)
+    order = customer_orders.get_customer_order(db, phone, ref)
+    hurry_answer = hurry.last_answer(order.history, within=timedelta(minutes=10)) if done == "hurry" else None
+    return Template(
+        template_name="portal/order.html",
+        context=_order_context(order, done=done, hurry_answer=hurry_answer),
+    )
+
+
+@get("/orders/{ref:str}/terms", name="order_terms", sync_to_thread=True)
+def order_terms(request: Request, db: DB, ref: str) -> Template:
+    phone = require_phone(request, db)
+    order = customer_orders.get_customer_order(db, phone, ref)
+    return Template(template_name="portal/order_terms.html", context={"order": order, "signed_in": True})
+
+
+def _address_form(request: Request, order, values: dict[str, str], *, errors: dict[str, str] | None = None,  # noqa: ANN001
+                  refusal: str | None = None, status_code: int = 200) -> Template:
+    return render(
+        request, "portal/address.html", "portal/_address_form.html",
+        {**_order_context(order), "values": values, "errors": errors or {}, "refusal": refusal,
+         "provinces": PROVINCES},
+        status_code=status_code,
+    )
+
+
+@get("/orders/{ref:str}/address", name="order_address", sync_to_thread=True)
+def address_form(request: Request, db: DB, ref: str) -> Template:
+    phone = require_phone(request, db)
+    order = customer_orders.get_customer_order(db, phone, ref)
+    current = address_of(order).as_dict()
+    current["phone"] = national_digits(current["phone"])
+    return _address_form(request, order, current)
+
+
+@post("/orders/{ref:str}/address", name="order_address_change", sync_to_thread=True)
+def address_change(request: Request, db: DB, ref: str, data: URLEncodedBody[dict[str, str]]) -> Response:
+    phone = require_phone(request, db)
+    order = customer_orders.get_customer_order(db, phone, ref)
+    values = {key: data.get(key, "") for key in ADDRESS_FIELDS}
+    settings: Settings = request.app.state.settings
+    try:
+        changed = change_address(
+            db, ref, values, actor=f"customer:{phone}", via="portal", owner_phone=phone,
+            sms=get_sms_provider(settings),
+        )
+    except AddressErrors as exc:
+        errors = {field: gettext(message) for field, message in exc.errors.items()}
+        return _address_form(request, order, values, errors=errors, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+    except AlreadyShipped as exc:
+        fresh = customer_orders.get_customer_order(db, phone, ref)
+        return _address_form(request, fresh, values, refusal=exc.translated(), status_code=HTTP_409_CONFLICT)
+    except InvalidInput as exc:
+        return _address_form(request, order, values, errors={exc.field: exc.translated()},
+                             status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+    if wants_fragment(request):
+        return Template(template_name="portal/_address_done.html",
+                        context={**_order_context(order), "changed": changed})
+    return Redirect(path=f"/orders/{ref}?done=address", status_code=HTTP_303_SEE_OTHER)
+
+
+@post("/orders/{ref:str}/hurry", name="order_hurry", sync_to_thread=True)
+def hurry_order(request: Request, db: DB, ref: str) -> Response:
+    phone = require_phone(request, db)
+    answer = hurry.hurry(db, ref, owner_phone=phone, actor=f"customer:{phone}", via="portal")
+    if wants_fragment(request):
+        return Template(template_name="portal/_hurry_result.html", context={"hurry_answer": answer})
+    return Redirect(path=f"/orders/{ref}?done=hurry", status_code=HTTP_303_SEE_OTHER)
