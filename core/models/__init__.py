@@ -2,6 +2,7 @@
 
 from core.models.auth import CustomerSession, LoginCode
 from core.models.customer import Customer
+from core.models.evidence import CarrierPush, EvidenceDownload, EvidencePack
 from core.models.order import Channel, Order, OrderHistory, OrderLine, OrderStatus
 from core.models.shipment import AppendOnlyViolation, Carrier, Shipment, TrackingEvent, TrackingTag
 from core.models.stock import SkuStock
@@ -14,7 +15,10 @@ __all__ = [
     "AppendOnlyViolation",
     "Carrier",
     "Channel",
+    "CarrierPush",
     "Customer",
+    "EvidenceDownload",
+    "EvidencePack",
     "CustomerSession",
     "LoginCode",
     "WarehouseTask",

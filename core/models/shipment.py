@@ -45,6 +45,7 @@ class Shipment(SQLModel, table=True):
     ship_to: str = Field(default="", max_length=400)
     last_event_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_polled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
     order: Order = Relationship(back_populates="shipments")
     events: list["TrackingEvent"] = Relationship(
@@ -57,7 +58,11 @@ class TrackingEvent(SQLModel, table=True):
     """One carrier event exactly as received. Append-only: never updated or deleted."""
 
     __tablename__ = "tracking_event"
-    __table_args__ = (Index("ix_tracking_event_shipment_occurred", "shipment_id", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_tracking_event_shipment_occurred", "shipment_id", "occurred_at"),
+        UniqueConstraint("shipment_id", "seq", name="uq_tracking_event_shipment_seq"),
+        UniqueConstraint("shipment_id", "dedup_key", name="uq_tracking_event_shipment_dedup"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     shipment_id: int = Field(foreign_key="shipment.id")
@@ -71,6 +76,13 @@ class TrackingEvent(SQLModel, table=True):
     source: str = Field(max_length=16)  # push, poll, seed
     # The payload verbatim as the carrier sent it, so a dispute can show the original.
     raw_payload: str = Field(sa_type=Text)
+    # Arrival order within the shipment (1, 2, ...), and the hash chain over it:
+    # chain_hash = sha256(prev_hash + canonical content). Editing or removing a
+    # row breaks every hash after it.
+    seq: int
+    dedup_key: str = Field(max_length=64)
+    prev_hash: str = Field(max_length=64)
+    chain_hash: str = Field(max_length=64)
 
     shipment: Shipment = Relationship(back_populates="events")
 

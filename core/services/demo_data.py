@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, func, select
 
+from core.carriers.base import NormalizedEvent
 from core.db import Database
 from core.models import (
     Carrier,
@@ -24,12 +25,12 @@ from core.models import (
     ServiceTerms,
     Shipment,
     SkuStock,
-    TrackingEvent,
     TrackingTag,
     Warehouse,
 )
 from core.services import orders as order_service
 from core.services.addresses import ShippingAddress, address_of
+from core.services.tracking import append_events
 
 ZONE_CN = ZoneInfo("Asia/Shanghai")
 DEMO_PHONE = "13800138000"
@@ -203,7 +204,7 @@ def _tracking_events(
     start: datetime,
     scenario: str,
     anchor: datetime,
-) -> list[TrackingEvent]:
+) -> list[NormalizedEvent]:
     name = CARRIER_NAMES[Carrier(carrier)]
     dest = address.city
     courier = _person(rng)[0] + "师傅"
@@ -247,22 +248,23 @@ def _tracking_events(
         hours.append(hours[-1] + rng.uniform(2.0, 14.0))
     if scenario == "delivered_late":
         hours = [h * 2.6 for h in hours]
+    times = [start + timedelta(hours=offset, minutes=rng.randrange(0, 59)) for offset in hours]
+    if scenario == "stuck":
+        # The last carrier update is more than 48 h old.
+        gap = anchor - timedelta(hours=rng.uniform(50, 70)) - times[-1]
+        times = [t + gap for t in times]
     events = []
-    for (code, state_name, tag, text, area, sub), offset in zip(steps, hours, strict=True):
-        at = start + timedelta(hours=offset, minutes=rng.randrange(0, 59))
+    for (code, state_name, tag, text, area, sub), at in zip(steps, times, strict=True):
         if at > anchor:
             break
         events.append(
-            TrackingEvent(
-                shipment_id=shipment.id,
+            NormalizedEvent(
                 occurred_at=at,
-                received_at=at + timedelta(seconds=rng.randrange(20, 600)),
                 raw_status_code=code,
                 raw_text=text,
                 location=area,
                 tag=tag,
                 sub_status=sub,
-                source="seed",
                 raw_payload=_kuaidi100_payload(at, text, area, code, state_name),
             )
         )
@@ -362,27 +364,15 @@ def _build_order(
     events = _tracking_events(
         rng, shipment, carrier, warehouse.city, address_of(order), shipped_at, scenario, anchor
     )
-    if scenario == "stuck" and events:
-        # The last carrier update is more than 48 h old.
-        gap = anchor - timedelta(hours=rng.uniform(50, 70)) - events[-1].occurred_at
-        for event in events:
-            event.occurred_at += gap
-            event.received_at += gap
-    session.add_all(events)
-    if events:
-        shipment.last_event_at = max(e.occurred_at for e in events)
-        shipment.tag = max(events, key=lambda e: e.occurred_at).tag
-    if scenario in ("delivered", "delivered_late", "delivered_locker", "refunded") and events:
-        delivered_at = events[-1].occurred_at
-        shipment.delivered_at = delivered_at
-        if scenario == "delivered_late" and order.promised_delivery_by:
-            order.promised_delivery_by = min(order.promised_delivery_by, delivered_at - timedelta(hours=17))
-        order_service.transition(session, order, OrderStatus.DELIVERED, actor="carrier", via="carrier",
-                                 at=delivered_at)
-        if scenario == "refunded":
-            order_service.transition(session, order, OrderStatus.REFUNDED, actor="support", via="admin",
-                                     at=delivered_at + timedelta(days=1))
-    session.add(shipment)
+    if scenario == "delivered_late" and events and order.promised_delivery_by:
+        order.promised_delivery_by = min(order.promised_delivery_by, events[-1].occurred_at - timedelta(hours=17))
+    for event in events:
+        # One at a time, as a carrier would have pushed them, each received a little after it happened.
+        append_events(session, shipment, [event], source="seed",
+                      received_at=event.occurred_at + timedelta(seconds=rng.randrange(20, 600)))
+    if scenario == "refunded" and shipment.delivered_at:
+        order_service.transition(session, order, OrderStatus.REFUNDED, actor="support", via="admin",
+                                 at=shipment.delivered_at + timedelta(days=1))
     return order, 1, len(events)
 
 

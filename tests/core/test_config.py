@@ -62,27 +62,44 @@ def test_production_refuses_insecure_defaults(tmp_path):
     assert not (tmp_path / "secret_key").exists()
 
 
+PROD = {
+    "ORDERDESK_ENV": "prod",
+    "SECRET_KEY": "x" * 40,
+    "DATABASE_URL": "postgresql://app@db/orderdesk",
+    "PUBLIC_BASE_URL": "https://orders.example.cn",
+    "SMS_PROVIDER": "http",
+    "SMS_HTTP_URL": "https://sms.example.cn/send",
+    "SMS_HTTP_KEY": "key",
+    "SMS_HTTP_SECRET": "secret",
+}
+
+
 def test_production_with_proper_settings(tmp_path):
-    settings = load_settings(
-        {
-            "ORDERDESK_VAR_DIR": str(tmp_path),
-            "ORDERDESK_ENV": "prod",
-            "SECRET_KEY": "x" * 40,
-            "DATABASE_URL": "postgresql://app@db/orderdesk",
-            "PUBLIC_BASE_URL": "https://orders.example.cn",
-        }
-    )
+    settings = load_settings({"ORDERDESK_VAR_DIR": str(tmp_path), **PROD})
     assert settings.is_prod
+    assert settings.sms_provider == "http"
     with pytest.raises(ConfigError, match="at least 32 characters"):
-        load_settings(
-            {
-                "ORDERDESK_VAR_DIR": str(tmp_path),
-                "ORDERDESK_ENV": "prod",
-                "SECRET_KEY": "x" * 20,
-                "DATABASE_URL": "postgresql://app@db/orderdesk",
-                "PUBLIC_BASE_URL": "https://orders.example.cn",
-            }
-        )
+        load_settings({"ORDERDESK_VAR_DIR": str(tmp_path), **PROD, "SECRET_KEY": "x" * 20})
+
+
+def test_production_refuses_the_console_sms_provider(tmp_path):
+    with pytest.raises(ConfigError, match="SMS_PROVIDER=console only logs codes"):
+        load_settings({"ORDERDESK_VAR_DIR": str(tmp_path), **PROD, "SMS_PROVIDER": "console"})
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"SMS_PROVIDER": "pigeon"}, "SMS_PROVIDER must be 'console' or 'http'"),
+        ({"SMS_PROVIDER": "http"}, "SMS_HTTP_URL must be an http"),
+        ({"SMS_ALLOWED_COUNTRY_CODES": "86,x"}, "SMS_ALLOWED_COUNTRY_CODES must be"),
+        ({"PORTAL_SESSION_IDLE_MINUTES": "0"}, "PORTAL_SESSION_IDLE_MINUTES must be a whole number"),
+        ({"FRAME_ANCESTORS": "'self'; script-src *"}, "FRAME_ANCESTORS is a space-separated list"),
+    ],
+)
+def test_bad_portal_settings(tmp_path, env, message):
+    with pytest.raises(ConfigError, match=message):
+        load_settings({"ORDERDESK_VAR_DIR": str(tmp_path), **env})
 
 
 def test_secrets_can_come_from_files(tmp_path):

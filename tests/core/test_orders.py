@@ -3,9 +3,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
+from core.carriers.base import NormalizedEvent
 from core.errors import DomainError, InvalidInput, TransitionNotAllowed
-from core.models import AppendOnlyViolation, Customer, Order, OrderStatus, TrackingEvent
+from core.models import AppendOnlyViolation, Customer, Order, OrderStatus, Shipment, TrackingEvent
 from core.services import orders as order_service
+from core.services.tracking import append_events
 from tests.factories import add_terms, address, make_order
 
 
@@ -146,11 +148,10 @@ def test_marking_shipped_needs_a_paid_order(db):
     assert kinds == [("created", "import"), ("status", "import"), ("status", "admin")]
 
 
-def _event(shipment_id: int) -> TrackingEvent:
-    now = datetime.now(UTC)
-    return TrackingEvent(
-        shipment_id=shipment_id, occurred_at=now, raw_status_code="0", raw_text="【杭州市】快件已到达",
-        location="杭州市", tag="in_transit", source="push", raw_payload='{"context": "快件已到达"}',
+def _event() -> NormalizedEvent:
+    return NormalizedEvent(
+        occurred_at=datetime.now(UTC), raw_status_code="0", raw_text="【杭州市】快件已到达", location="杭州市",
+        tag="in_transit", sub_status=None, raw_payload='{"context": "快件已到达"}',
     )
 
 
@@ -158,7 +159,7 @@ def test_tracking_events_are_append_only(db):
     order = make_order(db, paid=True)
     shipment = order_service.mark_shipped(db, order.ref, carrier="ZTO", tracking_no="7001", actor="wh", via="api")
     with db.write() as session:
-        session.add(_event(shipment.id))
+        append_events(session, session.get(Shipment, shipment.id), [_event()], source="push")
     with pytest.raises(AppendOnlyViolation), db.write() as session:
         event = session.exec(select(TrackingEvent)).one()
         event.raw_text = "edited"

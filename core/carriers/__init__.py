@@ -1,0 +1,1 @@
+"""Carrier adapters: each source turns its own format into NormalizedEvent."""
