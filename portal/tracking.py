@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import io
-
-import qrcode
-import qrcode.image.svg
 from litestar import Request, Response, get
 from litestar.response import Template
 
 from core.config import Settings
+from core.qr import qr_svg
 from core.services import customer_orders, tracking_links
 from core.services.addresses import address_of, mask_name, masked_one_line
 from core.web.deps import DB
@@ -41,10 +38,3 @@ def tracking_qr(request: Request, db: DB, token: str) -> Response:
     settings: Settings = request.app.state.settings
     tracking_links.resolve(db, token, secret=settings.secret_key)
     return Response(content=qr_svg(f"{settings.public_base_url}/t/{token}"), media_type="image/svg+xml")
-
-
-def qr_svg(url: str) -> bytes:
-    image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
-    buffer = io.BytesIO()
-    image.save(buffer)
-    return buffer.getvalue()
