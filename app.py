@@ -15,6 +15,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from admin import admin_router
+from api import api_router
 from core import errors as domain_errors
 from core.config import PROJECT_ROOT, Settings, get_settings
 from core.db import Database, get_database
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         route_handlers=[
             portal_router,
             admin_router,
+            api_router,
             healthz,
             set_language,
             create_static_files_router(path="/static", directories=[PROJECT_ROOT / "static"], name="static"),

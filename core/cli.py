@@ -63,6 +63,72 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_verify_evidence(args: argparse.Namespace) -> int:
+    from core.db import get_database
+    from core.errors import NotFound
+    from core.services.evidence import verify_order
+
+    try:
+        result = verify_order(get_database(), args.ref)
+    except NotFound:
+        print(f"verify-evidence: no order {args.ref}", file=sys.stderr)
+        return 2
+    for check in result.checks:
+        state = "intact" if check.intact else f"ALTERED: {check.problem}"
+        print(f"{check.tracking_no}: {check.event_count} events, head {check.head[:16]}…  {state}")
+    if not result.checks:
+        print("no shipments, nothing to verify")
+    print(f"digest {result.digest}")
+    print("OK: the carrier record is intact" if result.intact else "FAILED: the carrier record was altered")
+    return 0 if result.intact else 1
+
+
+def _cmd_simulate_carrier(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from core.carriers.simulated import create_simulator
+
+    customer, key = get_settings().query_credentials
+    print(f"simulated carrier (Kuaidi100 format) on http://{args.host}:{args.port}")
+    print(f"point orderdesk at it with KUAIDI100_BASE_URL=http://{args.host}:{args.port}")
+    uvicorn.run(create_simulator(customer=customer, key=key), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def _cmd_poll_carriers(args: argparse.Namespace) -> int:
+    from core.carriers.kuaidi100 import Kuaidi100Client
+    from core.db import get_database
+    from core.services.polling import poll_round
+
+    settings = get_settings()
+    customer, key = settings.query_credentials
+    client = Kuaidi100Client(base_url=settings.kuaidi100_base_url, customer=customer, key=key,
+                             max_concurrency=args.workers)
+    result = poll_round(get_database(), client, limit=args.limit, workers=args.workers)
+    print(f"polled {result.polled} parcels: {result.added} new events, {result.duplicates} already known, "
+          f"{len(result.failed)} failed")
+    return 0 if not result.failed else 1
+
+
+def _cmd_tracking_link(args: argparse.Namespace) -> int:
+    from core.db import get_database
+    from core.errors import NotFound
+    from core.services import orders as order_service
+    from core.services import tracking_links
+
+    db = get_database()
+    try:
+        if args.revoke:
+            version = tracking_links.revoke(db, args.ref)
+            print(f"all earlier tracking links of {args.ref} are revoked (link version {version})")
+        order = order_service.get_order(db, args.ref)
+    except NotFound:
+        print(f"tracking-link: no order {args.ref}", file=sys.stderr)
+        return 2
+    print(tracking_links.link_url(order, get_settings()))
+    return 0
+
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
@@ -89,6 +155,29 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default: 1)")
     serve.add_argument("--reload", action="store_true", help="restart on code changes (development)")
     serve.set_defaults(func=_cmd_serve)
+
+    verify = sub.add_parser("verify-evidence", help="recompute an order's carrier-event hash chains",
+                            description="Recompute the hash chains of an order's carrier events; exit 1 if altered.")
+    verify.add_argument("ref", help="orderdesk order reference, e.g. OD7K2M9XQ4PA")
+    verify.set_defaults(func=_cmd_verify_evidence)
+
+    sim = sub.add_parser("simulate-carrier", help="run the simulated carrier aggregator",
+                         description="A Kuaidi100-format carrier simulator for the demo and the tests.")
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--port", type=int, default=8100)
+    sim.set_defaults(func=_cmd_simulate_carrier)
+
+    poll = sub.add_parser("poll-carriers", help="poll the carrier API once for parcels in transit",
+                          description="One polling round over undelivered shipments (KUAIDI100_BASE_URL).")
+    poll.add_argument("--limit", type=int, default=200, help="parcels per round (default: 200)")
+    poll.add_argument("--workers", type=int, default=4, help="queries at once (default: 4)")
+    poll.set_defaults(func=_cmd_poll_carriers)
+
+    link = sub.add_parser("tracking-link", help="print (or revoke) an order's signed tracking link",
+                          description="Print the signed /t/ tracking link of an order for SMS or QR codes.")
+    link.add_argument("ref", help="orderdesk order reference")
+    link.add_argument("--revoke", action="store_true", help="revoke every earlier link first")
+    link.set_defaults(func=_cmd_tracking_link)
     return parser
 
 

@@ -65,6 +65,12 @@ class Settings:
     session_max_hours: int = 72
     frame_ancestors: str = "'self'"
     tracking_link_days: int = 30
+    kuaidi100_salt: str = field(default="", repr=False)
+    kuaidi100_customer: str = ""
+    kuaidi100_key: str = field(default="", repr=False)
+    kuaidi100_base_url: str = "https://poll.kuaidi100.com"
+    evidence_signing_p12: str = ""
+    evidence_signing_p12_password: str = field(default="", repr=False)
     database_url_is_default: bool = field(default=False, repr=False)
 
     @property
@@ -74,6 +80,28 @@ class Settings:
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    def derived_secret(self, purpose: str) -> str:
+        """A development stand-in for an integration secret, derived from SECRET_KEY
+        so that no shared default ever sits in the repository."""
+        import hashlib
+        import hmac
+
+        return hmac.new(self.secret_key.encode(), purpose.encode(), hashlib.sha256).hexdigest()[:32]
+
+    @property
+    def push_salt(self) -> str:
+        """The Kuaidi100 push salt; in development derived from SECRET_KEY when unset."""
+        if self.kuaidi100_salt or self.is_prod:
+            return self.kuaidi100_salt
+        return self.derived_secret("kuaidi100-salt")
+
+    @property
+    def query_credentials(self) -> tuple[str, str]:
+        """Kuaidi100 query (customer, key); in development stand-ins for the simulator."""
+        if self.is_prod or (self.kuaidi100_customer and self.kuaidi100_key):
+            return self.kuaidi100_customer, self.kuaidi100_key
+        return self.kuaidi100_customer or "orderdesk-dev", self.kuaidi100_key or self.derived_secret("kuaidi100-key")
 
     @property
     def tz(self) -> ZoneInfo:
@@ -191,6 +219,13 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     if any(ch in frame_ancestors for ch in ";,\n\r"):
         problems.append("FRAME_ANCESTORS is a space-separated list of sources, e.g. 'self' https://shop.example")
 
+    kuaidi100_base_url = (_read(env, "KUAIDI100_BASE_URL") or "https://poll.kuaidi100.com").rstrip("/")
+    if urlsplit(kuaidi100_base_url).scheme not in ("http", "https"):
+        problems.append(f"KUAIDI100_BASE_URL must be an http(s) URL, got {kuaidi100_base_url!r}")
+    signing_p12 = _read(env, "EVIDENCE_SIGNING_P12") or ""
+    if signing_p12 and not Path(signing_p12).is_file():
+        problems.append(f"EVIDENCE_SIGNING_P12={signing_p12!r} is not a readable file")
+
     if problems:
         raise ConfigError("Invalid configuration:\n  - " + "\n  - ".join(problems))
 
@@ -215,6 +250,12 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         session_max_hours=max_hours,
         frame_ancestors=frame_ancestors,
         tracking_link_days=link_days,
+        kuaidi100_salt=_read(env, "KUAIDI100_SALT") or "",
+        kuaidi100_customer=_read(env, "KUAIDI100_CUSTOMER") or "",
+        kuaidi100_key=_read(env, "KUAIDI100_KEY") or "",
+        kuaidi100_base_url=kuaidi100_base_url,
+        evidence_signing_p12=signing_p12,
+        evidence_signing_p12_password=_read(env, "EVIDENCE_SIGNING_P12_PASSWORD") or "",
         database_url_is_default=raw_db is None,
     )
 

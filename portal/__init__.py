@@ -10,6 +10,7 @@ from portal.auth import (
     login_verify_page,
     logout,
 )
+from portal.evidence import evidence_pdf, verify_page
 from portal.home import home, terms_current
 from portal.orders import address_change, address_form, hurry_order, order_detail, order_list, order_terms
 from portal.tracking import tracking_qr, tracking_view
@@ -33,6 +34,8 @@ portal_router = Router(
         hurry_order,
         tracking_view,
         tracking_qr,
+        evidence_pdf,
+        verify_page,
     ],
     exception_handlers={LoginRequired: login_required_handler},
 )
