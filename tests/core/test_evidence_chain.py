@@ -1,5 +1,6 @@
 """The hash chain: intact records verify, any edit or removal is found."""
 
+import json
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -21,7 +22,7 @@ ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
 def event(hours_ago: int, text_: str, code: str = "0", tag: str = "in_transit") -> NormalizedEvent:
     return NormalizedEvent(occurred_at=datetime.now(UTC) - timedelta(hours=hours_ago), raw_status_code=code,
                            raw_text=text_, location="杭州市", tag=tag, sub_status=None,
-                           raw_payload='{"context": "%s"}' % text_)
+                           raw_payload=json.dumps({"context": text_}, ensure_ascii=False))
 
 
 @pytest.fixture
