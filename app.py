@@ -30,6 +30,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     settings = settings or get_settings()
     database = db or get_database(settings.database_url)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Outgoing request lines from httpx (SMS, carriers) are noise at INFO.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
     def provide_db(state: State) -> Database:
         return state.db
