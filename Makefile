@@ -14,7 +14,8 @@ run: $(VENV)/.installed system-deps static/vendor/htmx.min.js
 	@$(BIN)/orderdesk seed-demo --if-empty
 	@echo
 	@echo "  Customer portal: http://127.0.0.1:8000/  (demo phone 13800138000)"
-	@echo "  Staff admin:     http://127.0.0.1:8000/admin"
+	@echo "  Staff admin:     http://127.0.0.1:8000/admin   (accounts and passwords below, also in var/demo-logins.txt)"
+	@sed 's/^/    /' var/demo-logins.txt 2>/dev/null || true
 	@echo
 	@$(BIN)/orderdesk serve
 

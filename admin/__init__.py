@@ -1,7 +1,42 @@
 from litestar import Router
+from litestar.exceptions import PermissionDeniedException
 
+from admin.audit_log import audit_export, audit_page
+from admin.auth import (
+    StaffLoginRequired,
+    forbidden_handler,
+    login,
+    login_page,
+    logout,
+    staff_guard,
+    staff_login_required_handler,
+)
+from admin.disputes import change_status, dispute_list, dispute_page, download_pack, generate_evidence, open_dispute
 from admin.home import admin_home
+from admin.orders import (
+    add_note,
+    cancel_order,
+    change_order_address,
+    export_orders,
+    export_orders_confirmed,
+    mark_shipped,
+    order_evidence,
+    order_page,
+    order_search,
+)
 
-admin_router = Router(path="/admin", route_handlers=[admin_home])
+admin_router = Router(
+    path="/admin",
+    guards=[staff_guard],
+    route_handlers=[
+        login_page, login, logout, admin_home,
+        order_search, export_orders, export_orders_confirmed, order_page, add_note, change_order_address,
+        mark_shipped, cancel_order, order_evidence,
+        dispute_list, open_dispute, dispute_page, generate_evidence, download_pack, change_status,
+        audit_page, audit_export,
+    ],
+    exception_handlers={StaffLoginRequired: staff_login_required_handler,
+                        PermissionDeniedException: forbidden_handler},
+)
 
 __all__ = ["admin_router"]

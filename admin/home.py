@@ -1,19 +1,25 @@
-"""The admin's front page: order counts by status, for a first look at the day."""
+"""The admin's front page: the search box and the day's numbers."""
 
 from __future__ import annotations
 
-from litestar import get
+from litestar import Request, get
 from litestar.response import Template
 
+from admin.auth import current_staff
 from core.models import OrderStatus
+from core.services import disputes
 from core.services import orders as order_service
+from core.services.permissions import Permission
 from core.web.deps import DB
 
 
-@get("/", name="admin_home", sync_to_thread=True)
-def admin_home(db: DB) -> Template:
+@get("/", name="admin_home", opt={"permission": Permission.VIEW_ORDER}, sync_to_thread=True)
+def admin_home(request: Request, db: DB) -> Template:
     counts = order_service.count_by_status(db)
+    board = disputes.board(db)
     return Template(
         template_name="admin/home.html",
-        context={"counts": [(status, counts.get(status, 0)) for status in OrderStatus]},
+        context={"staff": current_staff(request), "counts": [(s, counts.get(s, 0)) for s in OrderStatus],
+                 "open_disputes": sum(board.by_status[s] for s in disputes.OPEN_STATES),
+                 "overdue_disputes": board.overdue},
     )

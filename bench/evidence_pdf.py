@@ -27,7 +27,7 @@ from core.carriers.base import NormalizedEvent  # noqa: E402
 from core.config import get_settings  # noqa: E402
 from core.db import Database  # noqa: E402
 from core.migrate import upgrade  # noqa: E402
-from core.models import Shipment, ServiceTerms  # noqa: E402
+from core.models import ServiceTerms, Shipment  # noqa: E402
 from core.pdf.evidence import render_evidence  # noqa: E402
 from core.services import evidence  # noqa: E402
 from core.services import orders as order_service  # noqa: E402

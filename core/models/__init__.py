@@ -2,9 +2,11 @@
 
 from core.models.auth import CustomerSession, LoginCode
 from core.models.customer import Customer
+from core.models.dispute import Dispute, DisputeAction, DisputeStatus, DisputeType
 from core.models.evidence import CarrierPush, EvidenceDownload, EvidencePack
 from core.models.order import Channel, Order, OrderHistory, OrderLine, OrderStatus
 from core.models.shipment import AppendOnlyViolation, Carrier, Shipment, TrackingEvent, TrackingTag
+from core.models.staff import AuditEntry, OrderNote, Staff, StaffSession
 from core.models.stock import SkuStock
 from core.models.task import WarehouseTask
 from core.models.terms import ServiceTerms
@@ -13,6 +15,14 @@ from core.models.warehouse import Warehouse
 
 __all__ = [
     "AppendOnlyViolation",
+    "AuditEntry",
+    "Dispute",
+    "DisputeAction",
+    "DisputeStatus",
+    "DisputeType",
+    "OrderNote",
+    "Staff",
+    "StaffSession",
     "Carrier",
     "Channel",
     "CarrierPush",

@@ -42,6 +42,9 @@ class Order(SQLModel, table=True):
         Index("ix_orders_customer_created", "customer_id", "created_at"),
         Index("ix_orders_status_created", "status", "created_at"),
         Index("ix_orders_ship_phone", "ship_phone"),
+        Index("ix_orders_channel_order_no", "channel_order_no"),
+        Index("ix_orders_ship_recipient", "ship_recipient"),
+        Index("ix_orders_warehouse_created", "warehouse_id", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

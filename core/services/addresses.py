@@ -205,3 +205,14 @@ def _confirm_by_sms(sms: SmsProvider, phone: str, ref: str, new: ShippingAddress
     except SmsError as exc:
         # The change stands; a missed confirmation must not undo or fail it.
         logger.error("address change confirmation for %s not sent: %s", ref, exc)
+
+
+def present(address: ShippingAddress, *, full: bool) -> dict[str, str]:
+    """The address as a viewer may see it: in full, or masked (张*, 138****8000, to the district)."""
+    from core.phones import mask_phone, national_digits
+
+    if full:
+        return {"recipient": address.recipient, "phone": national_digits(address.phone),
+                "address": f"{address.one_line} {address.postal_code}".strip()}
+    return {"recipient": mask_name(address.recipient), "phone": mask_phone(address.phone),
+            "address": masked_one_line(address)}

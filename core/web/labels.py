@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.i18n import N_, gettext
+from core.services.permissions import ROLE_LABELS
 
 ORDER_STATUS = {
     "pending_payment": N_("Awaiting payment"),
@@ -44,12 +45,44 @@ CHANNEL = {
 }
 
 
+DISPUTE_KIND = {
+    "not_received": N_("Not received"),
+    "damaged": N_("Damaged"),
+    "late": N_("Late"),
+    "wrong_item": N_("Wrong item"),
+    "other": N_("Other"),
+}
+
+DISPUTE_STATUS = {
+    "open": N_("Open"),
+    "evidence_ready": N_("Evidence ready"),
+    "submitted": N_("Submitted"),
+    "won": N_("Won"),
+    "lost": N_("Lost"),
+    "withdrawn": N_("Withdrawn"),
+}
+
+DISPUTE_ACTION = {
+    "opened": N_("Dispute opened"),
+    "status": N_("Status changed"),
+    "evidence": N_("Evidence pack attached"),
+    "note": N_("Note added"),
+}
+
+LATE_SIDE = {
+    "merchant": N_("Late on the merchant's side (before hand-off)"),
+    "carrier": N_("Late on the carrier's side (after hand-off)"),
+    "both": N_("Late on both sides"),
+}
+
 HISTORY = {
     "created": N_("Order received"),
     "status": N_("Status changed"),
     "address_changed": N_("Delivery address changed"),
     "hurry": N_("Asked to hurry"),
     "note": N_("Note added"),
+    "dispute_opened": N_("Dispute opened"),
+    "cancel_reason": N_("Cancellation reason recorded"),
 }
 
 
@@ -84,5 +117,10 @@ FILTERS = {
     "carrier_name": _label(CARRIER),
     "channel_name": _label(CHANNEL),
     "history_label": _label(HISTORY),
+    "dispute_kind": _label(DISPUTE_KIND),
+    "dispute_status": _label(DISPUTE_STATUS),
+    "dispute_action": _label(DISPUTE_ACTION),
+    "late_side": _label(LATE_SIDE),
+    "role_label": _label({r.value: label for r, label in ROLE_LABELS.items()}),
     "t": gettext,
 }

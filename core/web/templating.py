@@ -13,6 +13,8 @@ from core import i18n
 from core.config import PROJECT_ROOT, get_settings
 from core.money import format_money
 from core.phones import mask_phone, national_digits
+from core.services.addresses import address_of, present
+from core.services.permissions import can
 from core.web import labels
 
 TEMPLATE_DIR = PROJECT_ROOT / "templates"
@@ -67,6 +69,8 @@ def build_environment() -> Environment:
         **labels.FILTERS,
     )
     env.globals.update(
-        current_locale=lambda: i18n.current_locale.get(), html_lang=i18n.html_lang, static_url=static_url
+        current_locale=lambda: i18n.current_locale.get(), html_lang=i18n.html_lang, static_url=static_url,
+        can=can,
+        present_order=lambda order: present(address_of(order), full=False),
     )
     return env

@@ -1,0 +1,42 @@
+"""Staff: the audit trail, searchable, exportable by admins."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from litestar import Request, Response, get
+from litestar.response import Template
+
+from admin.auth import client_ip, current_staff
+from core.services import audit
+from core.services.permissions import Permission
+from core.web.deps import DB
+from core.web.templating import localtime
+
+P = Permission
+
+
+@get("/audit", name="admin_audit", opt={"permission": P.VIEW_AUDIT}, sync_to_thread=True)
+def audit_page(request: Request, db: DB, actor: str = "", order: str = "", action: str = "", page: int = 1) -> Template:
+    result = audit.search(db, actor=actor, order_ref=order, action=action, page=page)
+    return Template(template_name="admin/audit.html", context={
+        "staff": current_staff(request), "result": result, "actor": actor, "order": order, "action": action,
+        "check": audit.verify(db)})
+
+
+@get("/audit.csv", name="admin_audit_export", opt={"permission": P.MANAGE_STAFF}, sync_to_thread=True)
+def audit_export(request: Request, db: DB, actor: str = "", order: str = "", action: str = "") -> Response:
+    staff = current_staff(request)
+    result = audit.search(db, actor=actor, order_ref=order, action=action, limit=None)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["seq", "at", "actor", "action", "order_ref", "client_ip", "detail", "entry_hash"])
+    for entry in result.entries:
+        writer.writerow([entry.seq, localtime(entry.at, "full"), entry.actor, entry.action, entry.order_ref or "",
+                         entry.client_ip, entry.detail, entry.entry_hash])
+    audit.record(db, staff=staff, action="export_audit", client_ip=client_ip(request),
+                 detail={"rows": result.total, "actor": actor, "order": order, "action": action})
+    return Response(content="\ufeff".encode() + buffer.getvalue().encode("utf-8"),
+                    media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="audit.csv"'})

@@ -1,0 +1,132 @@
+"""Staff: the dispute workbench."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from litestar import Request, Response, get, post
+from litestar.params import URLEncodedBody
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTITY
+
+from admin.auth import client_ip, current_staff
+from core.config import Settings
+from core.errors import DomainError, InvalidInput
+from core.i18n import gettext
+from core.models import DisputeStatus, DisputeType
+from core.services import admin_orders, audit, disputes, evidence
+from core.services import orders as order_service
+from core.services.evidence_packs import pack_for_download
+from core.services.permissions import Permission, can
+from core.services.staff import list_staff
+from core.web.deps import DB
+
+P = Permission
+
+
+@get("/disputes", name="admin_disputes", opt={"permission": P.VIEW_ORDER}, sync_to_thread=True)
+def dispute_list(request: Request, db: DB, status: str = "", kind: str = "") -> Template:
+    return Template(template_name="admin/disputes.html", context={
+        "staff": current_staff(request), "board": disputes.board(db, status=status, kind=kind),
+        "statuses": list(DisputeStatus), "kinds": list(DisputeType), "status": status, "kind": kind,
+        "now": datetime.now().astimezone()})
+
+
+@post("/orders/{ref:str}/disputes", name="admin_dispute_open", opt={"permission": P.CREATE_DISPUTE},
+      sync_to_thread=True)
+def open_dispute(request: Request, db: DB, ref: str, data: URLEncodedBody[dict[str, str]]) -> Response:
+    staff = current_staff(request)
+    admin_orders.get_for_staff(db, staff, ref)
+    settings: Settings = request.app.state.settings
+    due = None
+    if data.get("due_on"):
+        try:
+            due = datetime.combine(datetime.fromisoformat(data["due_on"]).date(), time(18, 0), settings.tz)
+        except ValueError:
+            due = None
+    try:
+        dispute = disputes.open_dispute(db, staff, ref, kind=data.get("kind", ""), claim=data.get("claim", ""),
+                                        due_at=due)
+    except InvalidInput as exc:
+        from admin.orders import _order_page
+
+        return _order_page(request, db, staff, ref, status_code=HTTP_422_UNPROCESSABLE_ENTITY,
+                           dispute_error=exc.translated(), dispute_values=dict(data))
+    audit.record(db, staff=staff, action="open_dispute", order_ref=ref, client_ip=client_ip(request),
+                 detail={"dispute": dispute.id, "kind": dispute.kind})
+    return Redirect(path=f"/admin/disputes/{dispute.id}", status_code=HTTP_303_SEE_OTHER)
+
+
+def _dispute_page(request: Request, db, dispute_id: int, *, status_code: int = 200, error: str | None = None) -> Template:  # noqa: ANN001
+    staff = current_staff(request)
+    dispute, order, pack = disputes.get(db, dispute_id)
+    admin_orders.get_for_staff(db, staff, order.ref)
+    full_order = order_service.get_order(db, order.ref)
+    settings: Settings = request.app.state.settings
+    verdict = evidence.analyse(full_order)
+    return Template(template_name="admin/dispute.html", status_code=status_code, context={
+        "staff": staff, "dispute": dispute, "order": full_order, "pack": pack, "verdict": verdict,
+        "verdict_lines": evidence.describe_verdict(verdict, gettext, settings.tz),
+        "next_states": sorted(disputes.NEXT_STATES[DisputeStatus(dispute.status)]),
+        "owners": {s.id: s for s in list_staff(db)}, "error": error,
+        "current_digest": evidence.verify_loaded(full_order).digest})
+
+
+@get("/disputes/{dispute_id:int}", name="admin_dispute", opt={"permission": P.VIEW_ORDER}, sync_to_thread=True)
+def dispute_page(request: Request, db: DB, dispute_id: int) -> Template:
+    return _dispute_page(request, db, dispute_id)
+
+
+@post("/disputes/{dispute_id:int}/evidence", name="admin_dispute_evidence", opt={"permission": P.CREATE_DISPUTE},
+      sync_to_thread=True)
+def generate_evidence(request: Request, db: DB, dispute_id: int) -> Response:
+    staff = current_staff(request)
+    dispute, order, _ = disputes.get(db, dispute_id)
+    admin_orders.get_for_staff(db, staff, order.ref)
+    settings: Settings = request.app.state.settings
+    audience = "staff" if can(staff.role, P.VIEW_FULL_PII) else "masked"
+    pack = pack_for_download(db, settings, order.ref, audience=audience, actor=staff.email, via="admin",
+                             client_ip=client_ip(request))
+    is_new = disputes.attach_evidence(db, staff, dispute_id, pack)
+    audit.record(db, staff=staff, action="evidence_generate", order_ref=order.ref, client_ip=client_ip(request),
+                 detail={"dispute": dispute_id, "digest": pack.digest, "new_version": is_new})
+    return Redirect(path=f"/admin/disputes/{dispute_id}", status_code=HTTP_303_SEE_OTHER)
+
+
+@get("/disputes/{dispute_id:int}/evidence.pdf", name="admin_dispute_pack", opt={"permission": P.VIEW_ORDER},
+     sync_to_thread=True)
+def download_pack(request: Request, db: DB, dispute_id: int) -> Response:
+    staff = current_staff(request)
+    dispute, order, pack = disputes.get(db, dispute_id)
+    admin_orders.get_for_staff(db, staff, order.ref)
+    if pack is None:
+        return Redirect(path=f"/admin/disputes/{dispute_id}", status_code=HTTP_303_SEE_OTHER)
+    if pack.audience == "staff" and not can(staff.role, P.VIEW_FULL_PII):
+        # This pack shows full personal data; this role gets the masked rendering of the same state.
+        settings: Settings = request.app.state.settings
+        pack = pack_for_download(db, settings, order.ref, audience="masked", actor=staff.email, via="admin",
+                                 client_ip=client_ip(request))
+    else:
+        evidence.record_download(db, pack, actor=staff.email, via="admin", client_ip=client_ip(request))
+    audit.record(db, staff=staff, action="evidence_download", order_ref=order.ref, client_ip=client_ip(request),
+                 detail={"dispute": dispute_id, "digest": pack.digest, "audience": pack.audience})
+    return Response(content=pack.pdf, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="dispute-{dispute_id}-{order.ref}-{pack.digest[:8]}.pdf"'})
+
+
+@post("/disputes/{dispute_id:int}/status", name="admin_dispute_status", opt={"permission": P.CREATE_DISPUTE},
+      sync_to_thread=True)
+def change_status(request: Request, db: DB, dispute_id: int, data: URLEncodedBody[dict[str, str]]) -> Response:
+    staff = current_staff(request)
+    dispute, order, _ = disputes.get(db, dispute_id)
+    admin_orders.get_for_staff(db, staff, order.ref)
+    try:
+        disputes.set_status(db, staff, dispute_id, data.get("status", ""), data.get("note", ""))
+    except InvalidInput as exc:
+        return _dispute_page(request, db, dispute_id, status_code=HTTP_422_UNPROCESSABLE_ENTITY,
+                             error=exc.translated())
+    except DomainError as exc:
+        return _dispute_page(request, db, dispute_id, status_code=HTTP_409_CONFLICT, error=exc.translated())
+    audit.record(db, staff=staff, action="dispute_status", order_ref=order.ref, client_ip=client_ip(request),
+                 detail={"dispute": dispute_id, "status": data.get("status", "")})
+    return Redirect(path=f"/admin/disputes/{dispute_id}", status_code=HTTP_303_SEE_OTHER)

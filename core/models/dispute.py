@@ -1,0 +1,58 @@
+# No `from __future__ import annotations`: see core/models/order.py.
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Index, Text
+from sqlmodel import Field, Relationship, SQLModel
+
+from core.models.types import UTCDateTime, utcnow
+
+
+class DisputeType(StrEnum):
+    NOT_RECEIVED = "not_received"
+    DAMAGED = "damaged"
+    LATE = "late"
+    WRONG_ITEM = "wrong_item"
+    OTHER = "other"
+
+
+class DisputeStatus(StrEnum):
+    OPEN = "open"
+    EVIDENCE_READY = "evidence_ready"
+    SUBMITTED = "submitted"
+    WON = "won"
+    LOST = "lost"
+    WITHDRAWN = "withdrawn"
+
+
+class Dispute(SQLModel, table=True):
+    __tablename__ = "dispute"
+    __table_args__ = (Index("ix_dispute_status_due", "status", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id", index=True)
+    kind: str = Field(max_length=16)
+    claim: str = Field(sa_type=Text)
+    status: str = Field(max_length=16, default=DisputeStatus.OPEN)
+    due_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    owner_id: int | None = Field(default=None, foreign_key="staff.id")
+    evidence_pack_id: int | None = Field(default=None, foreign_key="evidence_pack.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+    actions: list["DisputeAction"] = Relationship(
+        back_populates="dispute", sa_relationship_kwargs={"order_by": "DisputeAction.id"}
+    )
+
+
+class DisputeAction(SQLModel, table=True):
+    __tablename__ = "dispute_action"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dispute_id: int = Field(foreign_key="dispute.id", index=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    actor: str = Field(max_length=254)
+    kind: str = Field(max_length=24)  # opened, status, evidence, note, owner
+    detail: str = Field(default="{}", sa_type=Text)
+
+    dispute: Dispute | None = Relationship(back_populates="actions")
