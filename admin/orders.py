@@ -234,10 +234,10 @@ def export_orders_confirmed(request: Request, db: DB, data: URLEncodedBody[dict[
     params = {k: v for k, v in data.items() if k not in ("reason", "_csrf_token")}
     reason = data.get("reason", "").strip()
     results = admin_orders.search(db, staff, _query(params), limit=None)
-    if len(reason) < 5:
+    if len(reason) < 2:
         return Template(template_name="admin/export_confirm.html", status_code=HTTP_422_UNPROCESSABLE_ENTITY,
                         context={"staff": staff, "total": results.total, "params": params,
-                                 "error": gettext("Say why you need this export (at least 5 characters).")})
+                                 "error": gettext("Say why you need this export.")})
     full = can(staff.role, P.VIEW_FULL_PII)
     audit.record(db, staff=staff, action="export", client_ip=client_ip(request),
                  detail={"rows": results.total, "filters": params, "reason": reason[:500], "full_pii": full})

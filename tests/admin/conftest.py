@@ -1,0 +1,59 @@
+"""The staff cast: one account per role, and a client signed in as any of them."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from litestar.testing import TestClient
+from sqlmodel import select
+
+from core.models import Warehouse
+from core.services import staff as staff_service
+from core.services.permissions import Role
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def warehouses(db):
+    with db.write() as session:
+        session.add_all([Warehouse(code="HZ", name="杭州仓", province="浙江省", city="杭州市"),
+                         Warehouse(code="GZ", name="广州仓", province="广东省", city="广州市")])
+    with db.read() as session:
+        return {w.code: w for w in session.exec(select(Warehouse)).all()}
+
+
+@pytest.fixture
+def cast(db, warehouses):
+    """admin, supervisor, support, warehouse (Hangzhou), compliance."""
+    members = {}
+    for role in Role:
+        members[role.value] = staff_service.create_staff(
+            db, email=f"{role.value}@shop.test", role=role.value, password=PASSWORD,
+            warehouse_id=warehouses["HZ"].id if role == Role.WAREHOUSE else None)
+    return members
+
+
+@pytest.fixture
+def as_staff(db, cast):
+    """as_staff("support") -> a TestClient signed in as that role, with a CSRF token at hand.
+    Each gets an app of its own: one app's lifespan is entered once."""
+    from app import create_app
+    from core.config import get_settings
+
+    clients = []
+
+    def sign_in(role: str) -> TestClient:
+        client = TestClient(app=create_app(get_settings(), db), base_url="http://127.0.0.1")
+        client.__enter__()
+        clients.append(client)
+        token = staff_service.start_session(db, cast[role])
+        client.cookies.set("od_staff", token)
+        page = client.get("/admin/login")
+        client.csrf = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
+        return client
+
+    yield sign_in
+    for client in reversed(clients):
+        client.__exit__(None, None, None)
