@@ -70,9 +70,15 @@ def test_production_with_proper_settings(tmp_path):
             "SECRET_KEY": "x" * 40,
             "DATABASE_URL": "postgresql://app@db/orderdesk",
             "PUBLIC_BASE_URL": "https://orders.example.cn",
+            # The console provider only logs codes, so production needs a real gateway.
+            "SMS_PROVIDER": "http",
+            "SMS_HTTP_URL": "https://sms.example.cn/send",
+            "SMS_HTTP_KEY": "key",
+            "SMS_HTTP_SECRET": "gateway-secret",
         }
     )
     assert settings.is_prod
+    assert settings.sms_provider == "http"
     with pytest.raises(ConfigError, match="at least 32 characters"):
         load_settings(
             {
