@@ -10,6 +10,7 @@ from litestar.exceptions import HTTPException
 from litestar.params import URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import (
+    HTTP_200_OK,
     HTTP_303_SEE_OTHER,
     HTTP_422_UNPROCESSABLE_ENTITY,
     HTTP_429_TOO_MANY_REQUESTS,
@@ -147,7 +148,7 @@ def _send_code(request: Request, db: Database, raw_phone: str, next_path: str, *
                     cookies=[cookie])
 
 
-@post("/login", name="login_send", sync_to_thread=True)
+@post("/login", name="login_send", sync_to_thread=True, status_code=HTTP_200_OK)
 def login_send(request: Request, db: DB, data: URLEncodedBody[dict[str, str]]) -> Response:
     return _send_code(request, db, data.get("phone", ""), safe_next(data.get("next"), "/orders"))
 
@@ -169,7 +170,7 @@ def login_verify_page(request: Request, db: DB, next: str | None = None) -> Resp
     return _code_form(request, next_path, masked_phone=mask_phone(phone))
 
 
-@post("/login/verify", name="login_verify", sync_to_thread=True)
+@post("/login/verify", name="login_verify", sync_to_thread=True, status_code=HTTP_200_OK)
 def login_verify(request: Request, db: DB, data: URLEncodedBody[dict[str, str]]) -> Response:
     settings: Settings = request.app.state.settings
     next_path = safe_next(data.get("next"), "/orders")
@@ -201,7 +202,7 @@ def login_verify(request: Request, db: DB, data: URLEncodedBody[dict[str, str]])
     return Redirect(path=next_path, status_code=HTTP_303_SEE_OTHER, cookies=cookies)
 
 
-@post("/login/resend", name="login_resend", sync_to_thread=True)
+@post("/login/resend", name="login_resend", sync_to_thread=True, status_code=HTTP_200_OK)
 def login_resend(request: Request, db: DB, data: URLEncodedBody[dict[str, str]]) -> Response:
     next_path = safe_next(data.get("next"), "/orders")
     phone = _pending(request, db)
@@ -210,7 +211,7 @@ def login_resend(request: Request, db: DB, data: URLEncodedBody[dict[str, str]])
     return _send_code(request, db, phone, next_path, resend=True)
 
 
-@post("/logout", name="logout", sync_to_thread=True)
+@post("/logout", name="logout", sync_to_thread=True, status_code=HTTP_200_OK)
 def logout(request: Request, db: DB) -> Redirect:
     settings: Settings = request.app.state.settings
     sessions.end_session(db, request.cookies.get(session_cookie_name(settings)))

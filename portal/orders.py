@@ -7,7 +7,12 @@ from datetime import timedelta
 from litestar import Request, Response, get, post
 from litestar.params import URLEncodedBody
 from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTITY
+from litestar.status_codes import (
+    HTTP_200_OK,
+    HTTP_303_SEE_OTHER,
+    HTTP_409_CONFLICT,
+    HTTP_422_UNPROCESSABLE_ENTITY,
+)
 
 from core.config import Settings
 from core.errors import InvalidInput
@@ -88,7 +93,7 @@ def address_form(request: Request, db: DB, ref: str) -> Template:
     return _address_form(request, order, current)
 
 
-@post("/orders/{ref:str}/address", name="order_address_change", sync_to_thread=True)
+@post("/orders/{ref:str}/address", name="order_address_change", sync_to_thread=True, status_code=HTTP_200_OK)
 def address_change(request: Request, db: DB, ref: str, data: URLEncodedBody[dict[str, str]]) -> Response:
     phone = require_phone(request, db)
     order = customer_orders.get_customer_order(db, phone, ref)
@@ -114,7 +119,7 @@ def address_change(request: Request, db: DB, ref: str, data: URLEncodedBody[dict
     return Redirect(path=f"/orders/{ref}?done=address", status_code=HTTP_303_SEE_OTHER)
 
 
-@post("/orders/{ref:str}/hurry", name="order_hurry", sync_to_thread=True)
+@post("/orders/{ref:str}/hurry", name="order_hurry", sync_to_thread=True, status_code=HTTP_200_OK)
 def hurry_order(request: Request, db: DB, ref: str) -> Response:
     phone = require_phone(request, db)
     answer = hurry.hurry(db, ref, owner_phone=phone, actor=f"customer:{phone}", via="portal")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import json
 from datetime import UTC, datetime, timedelta
 
 from core.db import Database
-from core.models import Order, ServiceTerms
+from core.models import Order, OrderStatus, ServiceTerms, Shipment, SkuStock, TrackingEvent, TrackingTag, Warehouse
 from core.services import orders as order_service
 from core.services.addresses import ShippingAddress
 
@@ -73,3 +74,49 @@ def make_order(
     if paid:
         order_service.mark_paid(db, order.ref, paid_minor=order.total_minor)
     return order_service.get_order(db, order.ref)
+
+
+def ship(db: Database, ref: str, *, carrier: str = "SF", tracking_no: str | None = None,
+         at: datetime | None = None) -> Shipment:
+    """The warehouse hands a paid order to the carrier."""
+    return order_service.mark_shipped(
+        db, ref, carrier=carrier, tracking_no=tracking_no or f"SF{next(_numbers):010d}", actor="warehouse",
+        via="admin", at=at,
+    )
+
+
+def deliver(db: Database, ref: str, *, at: datetime | None = None) -> None:
+    with db.write() as session:
+        order = order_service.lock_order(session, ref)
+        order_service.transition(session, order, OrderStatus.DELIVERED, actor="carrier", via="carrier", at=at)
+
+
+def refund(db: Database, ref: str) -> None:
+    with db.write() as session:
+        order = order_service.lock_order(session, ref)
+        order_service.transition(session, order, OrderStatus.REFUNDED, actor="staff", via="admin")
+
+
+def add_event(db: Database, shipment_id: int, *, occurred_at: datetime, raw_text: str, raw_status_code: str = "0",
+              location: str = "杭州市", tag: str = TrackingTag.IN_TRANSIT) -> TrackingEvent:
+    """A carrier event as received (there is no carrier integration in these tests)."""
+    event = TrackingEvent(
+        shipment_id=shipment_id, occurred_at=occurred_at, raw_status_code=raw_status_code, raw_text=raw_text,
+        location=location, tag=tag, source="push",
+        raw_payload=json.dumps({"context": raw_text, "status": raw_status_code}, ensure_ascii=False),
+    )
+    with db.write() as session:
+        session.add(event)
+    return event
+
+
+def add_warehouse(db: Database, code: str = "HZ1") -> Warehouse:
+    with db.write() as session:
+        warehouse = Warehouse(code=code, name=f"仓库 {code}", province="浙江省", city="杭州市")
+        session.add(warehouse)
+    return warehouse
+
+
+def set_stock(db: Database, sku: str, warehouse_id: int, *, on_hand: int, reserved: int = 0) -> None:
+    with db.write() as session:
+        session.add(SkuStock(sku=sku, warehouse_id=warehouse_id, on_hand=on_hand, reserved=reserved))
