@@ -6,6 +6,8 @@ import itertools
 import json
 from datetime import UTC, datetime, timedelta
 
+from sqlmodel import select
+
 from core.db import Database
 from core.models import Order, OrderStatus, ServiceTerms, Shipment, SkuStock, TrackingEvent, TrackingTag, Warehouse
 from core.services import orders as order_service
@@ -99,15 +101,21 @@ def refund(db: Database, ref: str) -> None:
 
 def add_event(db: Database, shipment_id: int, *, occurred_at: datetime, raw_text: str, raw_status_code: str = "0",
               location: str = "杭州市", tag: str = TrackingTag.IN_TRANSIT) -> TrackingEvent:
-    """A carrier event as received (there is no carrier integration in these tests)."""
-    event = TrackingEvent(
-        shipment_id=shipment_id, occurred_at=occurred_at, raw_status_code=raw_status_code, raw_text=raw_text,
-        location=location, tag=tag, source="push",
-        raw_payload=json.dumps({"context": raw_text, "status": raw_status_code}, ensure_ascii=False),
+    """A carrier event as received, through the same path as a push (deduplicated, chained)."""
+    from core.carriers.base import NormalizedEvent
+    from core.services.tracking import append_events
+
+    event = NormalizedEvent(
+        occurred_at=occurred_at, raw_status_code=raw_status_code, raw_text=raw_text, location=location, tag=tag,
+        sub_status=None, raw_payload=json.dumps({"context": raw_text, "status": raw_status_code}, ensure_ascii=False),
     )
     with db.write() as session:
-        session.add(event)
-    return event
+        append_events(session, session.get(Shipment, shipment_id), [event], source="push")
+        stored = session.exec(
+            select(TrackingEvent).where(TrackingEvent.shipment_id == shipment_id)
+            .order_by(TrackingEvent.seq.desc()).limit(1)
+        ).one()
+    return stored
 
 
 def add_warehouse(db: Database, code: str = "HZ1") -> Warehouse:
