@@ -6,6 +6,7 @@ import csv
 import io
 
 from litestar import Request, Response, get
+from litestar.params import FromQuery
 from litestar.response import Template
 
 from admin.auth import client_ip, current_staff
@@ -18,7 +19,7 @@ P = Permission
 
 
 @get("/audit", name="admin_audit", opt={"permission": P.VIEW_AUDIT}, sync_to_thread=True)
-def audit_page(request: Request, db: DB, actor: str = "", order: str = "", action: str = "", page: int = 1) -> Template:
+def audit_page(request: Request, db: DB, actor: FromQuery[str] = "", order: FromQuery[str] = "", action: FromQuery[str] = "", page: FromQuery[int] = 1) -> Template:
     result = audit.search(db, actor=actor, order_ref=order, action=action, page=page)
     return Template(template_name="admin/audit.html", context={
         "staff": current_staff(request), "result": result, "actor": actor, "order": order, "action": action,
@@ -26,7 +27,7 @@ def audit_page(request: Request, db: DB, actor: str = "", order: str = "", actio
 
 
 @get("/audit.csv", name="admin_audit_export", opt={"permission": P.MANAGE_STAFF}, sync_to_thread=True)
-def audit_export(request: Request, db: DB, actor: str = "", order: str = "", action: str = "") -> Response:
+def audit_export(request: Request, db: DB, actor: FromQuery[str] = "", order: FromQuery[str] = "", action: FromQuery[str] = "") -> Response:
     staff = current_staff(request)
     result = audit.search(db, actor=actor, order_ref=order, action=action, limit=None)
     buffer = io.StringIO()

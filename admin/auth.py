@@ -10,7 +10,7 @@ from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 from litestar.exceptions import HTTPException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
-from litestar.params import URLEncodedBody
+from litestar.params import FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_422_UNPROCESSABLE_ENTITY
 
@@ -73,7 +73,7 @@ def current_staff(request: Request) -> Staff:
 
 
 @get("/login", name="admin_login", opt={"public": True}, sync_to_thread=False)
-def login_page(next: str | None = None) -> Template:  # noqa: A002
+def login_page(next: FromQuery[str | None] = None) -> Template:  # noqa: A002
     return Template(template_name="admin/login.html",
                     context={"next": safe_next(next, "/admin/"), "email": "", "error": None})
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time
 
 from litestar import Request, Response, get, post
-from litestar.params import URLEncodedBody
+from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTITY
 
@@ -25,7 +25,7 @@ P = Permission
 
 
 @get("/disputes", name="admin_disputes", opt={"permission": P.VIEW_ORDER}, sync_to_thread=True)
-def dispute_list(request: Request, db: DB, status: str = "", kind: str = "") -> Template:
+def dispute_list(request: Request, db: DB, status: FromQuery[str] = "", kind: FromQuery[str] = "") -> Template:
     return Template(template_name="admin/disputes.html", context={
         "staff": current_staff(request), "board": disputes.board(db, status=status, kind=kind),
         "statuses": list(DisputeStatus), "kinds": list(DisputeType), "status": status, "kind": kind,
@@ -34,7 +34,7 @@ def dispute_list(request: Request, db: DB, status: str = "", kind: str = "") -> 
 
 @post("/orders/{ref:str}/disputes", name="admin_dispute_open", opt={"permission": P.CREATE_DISPUTE},
       sync_to_thread=True)
-def open_dispute(request: Request, db: DB, ref: str, data: URLEncodedBody[dict[str, str]]) -> Response:
+def open_dispute(request: Request, db: DB, ref: FromPath[str], data: URLEncodedBody[dict[str, str]]) -> Response:
     staff = current_staff(request)
     admin_orders.get_for_staff(db, staff, ref)
     settings: Settings = request.app.state.settings
@@ -73,13 +73,13 @@ def _dispute_page(request: Request, db, dispute_id: int, *, status_code: int = 2
 
 
 @get("/disputes/{dispute_id:int}", name="admin_dispute", opt={"permission": P.VIEW_ORDER}, sync_to_thread=True)
-def dispute_page(request: Request, db: DB, dispute_id: int) -> Template:
+def dispute_page(request: Request, db: DB, dispute_id: FromPath[int]) -> Template:
     return _dispute_page(request, db, dispute_id)
 
 
 @post("/disputes/{dispute_id:int}/evidence", name="admin_dispute_evidence", opt={"permission": P.CREATE_DISPUTE},
       sync_to_thread=True)
-def generate_evidence(request: Request, db: DB, dispute_id: int) -> Response:
+def generate_evidence(request: Request, db: DB, dispute_id: FromPath[int]) -> Response:
     staff = current_staff(request)
     dispute, order, _ = disputes.get(db, dispute_id)
     admin_orders.get_for_staff(db, staff, order.ref)
@@ -95,7 +95,7 @@ def generate_evidence(request: Request, db: DB, dispute_id: int) -> Response:
 
 @get("/disputes/{dispute_id:int}/evidence.pdf", name="admin_dispute_pack", opt={"permission": P.VIEW_ORDER},
      sync_to_thread=True)
-def download_pack(request: Request, db: DB, dispute_id: int) -> Response:
+def download_pack(request: Request, db: DB, dispute_id: FromPath[int]) -> Response:
     staff = current_staff(request)
     dispute, order, pack = disputes.get(db, dispute_id)
     admin_orders.get_for_staff(db, staff, order.ref)
@@ -116,7 +116,7 @@ def download_pack(request: Request, db: DB, dispute_id: int) -> Response:
 
 @post("/disputes/{dispute_id:int}/status", name="admin_dispute_status", opt={"permission": P.CREATE_DISPUTE},
       sync_to_thread=True)
-def change_status(request: Request, db: DB, dispute_id: int, data: URLEncodedBody[dict[str, str]]) -> Response:
+def change_status(request: Request, db: DB, dispute_id: FromPath[int], data: URLEncodedBody[dict[str, str]]) -> Response:
     staff = current_staff(request)
     dispute, order, _ = disputes.get(db, dispute_id)
     admin_orders.get_for_staff(db, staff, order.ref)

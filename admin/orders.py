@@ -7,7 +7,7 @@ import io
 from datetime import date
 
 from litestar import Request, Response, get, post
-from litestar.params import URLEncodedBody
+from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTITY
 
@@ -96,7 +96,7 @@ def _verdict_lines(order, request: Request) -> list[str]:  # noqa: ANN001
 
 
 @get("/orders/{ref:str}", name="admin_order", opt={"permission": P.VIEW_ORDER}, sync_to_thread=True)
-def order_page(request: Request, db: DB, ref: str, reveal: bool = False) -> Template:
+def order_page(request: Request, db: DB, ref: FromPath[str], reveal: FromQuery[bool] = False) -> Template:
     staff = current_staff(request)
     reveal = reveal and can(staff.role, P.VIEW_FULL_PII)
     page = _order_page(request, db, staff, ref, reveal=reveal)
@@ -106,7 +106,7 @@ def order_page(request: Request, db: DB, ref: str, reveal: bool = False) -> Temp
 
 
 @post("/orders/{ref:str}/notes", name="admin_order_note", opt={"permission": P.ADD_NOTE}, sync_to_thread=True)
-def add_note(request: Request, db: DB, ref: str, data: URLEncodedBody[dict[str, str]]) -> Response:
+def add_note(request: Request, db: DB, ref: FromPath[str], data: URLEncodedBody[dict[str, str]]) -> Response:
     staff = current_staff(request)
     admin_orders.get_for_staff(db, staff, ref)
     try:
@@ -120,7 +120,7 @@ def add_note(request: Request, db: DB, ref: str, data: URLEncodedBody[dict[str, 
 
 @post("/orders/{ref:str}/address", name="admin_order_address", opt={"permission": P.CHANGE_ADDRESS},
       sync_to_thread=True)
-def change_order_address(request: Request, db: DB, ref: str, data: URLEncodedBody[dict[str, str]]) -> Response:
+def change_order_address(request: Request, db: DB, ref: FromPath[str], data: URLEncodedBody[dict[str, str]]) -> Response:
     staff = current_staff(request)
     admin_orders.get_for_staff(db, staff, ref)
     fields = ("recipient", "phone", "province", "city", "district", "street", "postal_code")
@@ -141,7 +141,7 @@ def change_order_address(request: Request, db: DB, ref: str, data: URLEncodedBod
 
 
 @post("/orders/{ref:str}/ship", name="admin_order_ship", opt={"permission": P.MARK_SHIPPED}, sync_to_thread=True)
-def mark_shipped(request: Request, db: DB, ref: str, data: URLEncodedBody[dict[str, str]]) -> Response:
+def mark_shipped(request: Request, db: DB, ref: FromPath[str], data: URLEncodedBody[dict[str, str]]) -> Response:
     staff = current_staff(request)
     admin_orders.get_for_staff(db, staff, ref)
     carrier, tracking_no = data.get("carrier", ""), data.get("tracking_no", "").strip()
@@ -159,7 +159,7 @@ def mark_shipped(request: Request, db: DB, ref: str, data: URLEncodedBody[dict[s
 
 @post("/orders/{ref:str}/cancel", name="admin_order_cancel", opt={"permission": P.CANCEL_ORDER},
       sync_to_thread=True)
-def cancel_order(request: Request, db: DB, ref: str, data: URLEncodedBody[dict[str, str]]) -> Response:
+def cancel_order(request: Request, db: DB, ref: FromPath[str], data: URLEncodedBody[dict[str, str]]) -> Response:
     staff = current_staff(request)
     admin_orders.get_for_staff(db, staff, ref)
     try:
@@ -173,7 +173,7 @@ def cancel_order(request: Request, db: DB, ref: str, data: URLEncodedBody[dict[s
 
 @get("/orders/{ref:str}/evidence.pdf", name="admin_order_evidence", opt={"permission": P.VIEW_ORDER},
      sync_to_thread=True)
-def order_evidence(request: Request, db: DB, ref: str) -> Response:
+def order_evidence(request: Request, db: DB, ref: FromPath[str]) -> Response:
     staff = current_staff(request)
     admin_orders.get_for_staff(db, staff, ref)
     settings: Settings = request.app.state.settings

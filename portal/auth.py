@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.exceptions import HTTPException
-from litestar.params import URLEncodedBody
+from litestar.params import FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import (
     HTTP_200_OK,
@@ -79,11 +79,14 @@ def current_phone(request: Request, db: Database) -> str | None:
 def require_phone(request: Request, db: Database) -> str:
     phone = current_phone(request, db)
     if phone is None:
-        path = request.url.path
-        if request.method != "GET":
-            # After signing in, come back to the page the form was on, not to the POST target.
-            path = path.rsplit("/", 1)[0] if path.count("/") > 2 else path
-        raise LoginRequired(path)
+        if request.method == "GET":
+            query = request.url.query
+            target = request.url.path + (f"?{query}" if query else "")
+        else:
+            # After signing in, come back to the order page the form was on, not to the POST target.
+            path = request.url.path
+            target = path.rsplit("/", 1)[0] if path.count("/") > 2 else path
+        raise LoginRequired(target)
     return phone
 
 
@@ -114,7 +117,7 @@ def _code_form(request: Request, next_path: str, *, masked_phone: str, error: st
 
 
 @get("/login", name="login", sync_to_thread=False)
-def login_page(request: Request, next: str | None = None) -> Template:  # noqa: A002
+def login_page(request: Request, next: FromQuery[str | None] = None) -> Template:  # noqa: A002
     return _phone_form(request, safe_next(next, "/orders"))
 
 
@@ -162,7 +165,7 @@ def _pending(request: Request, db: Database) -> str | None:
 
 
 @get("/login/verify", name="login_verify_page", sync_to_thread=True)
-def login_verify_page(request: Request, db: DB, next: str | None = None) -> Response:  # noqa: A002
+def login_verify_page(request: Request, db: DB, next: FromQuery[str | None] = None) -> Response:  # noqa: A002
     next_path = safe_next(next, "/orders")
     phone = _pending(request, db)
     if phone is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Request, Response, get
+from litestar.params import FromPath
 from litestar.response import Template
 
 from core.config import Settings
@@ -13,7 +14,7 @@ from portal.auth import require_phone
 
 
 @get("/orders/{ref:str}/evidence.pdf", name="order_evidence", sync_to_thread=True)
-def evidence_pdf(request: Request, db: DB, ref: str) -> Response:
+def evidence_pdf(request: Request, db: DB, ref: FromPath[str]) -> Response:
     phone = require_phone(request, db)
     customer_orders.get_customer_order(db, phone, ref)  # 404 unless this phone owns the order
     settings: Settings = request.app.state.settings
@@ -30,6 +31,6 @@ def evidence_pdf(request: Request, db: DB, ref: str) -> Response:
 
 
 @get("/verify/{digest:str}", name="verify_digest", sync_to_thread=True)
-def verify_page(db: DB, digest: str) -> Template:
+def verify_page(db: DB, digest: FromPath[str]) -> Template:
     result = evidence.check_digest(db, digest.strip().lower()[:64])
     return Template(template_name="portal/verify.html", context={"result": result, "digest": digest})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from litestar import Request, Response, get, post
-from litestar.params import URLEncodedBody
+from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import (
     HTTP_200_OK,
@@ -31,7 +31,7 @@ ADDRESS_FIELDS = ("recipient", "phone", "province", "city", "district", "street"
 
 
 @get("/orders", name="orders", sync_to_thread=True)
-def order_list(request: Request, db: DB, f: str = "all", q: str = "", page: int = 1) -> Template:
+def order_list(request: Request, db: DB, f: FromQuery[str] = "all", q: FromQuery[str] = "", page: FromQuery[int] = 1) -> Template:
     phone = require_phone(request, db)
     try:
         order_filter = OrderFilter(f)
@@ -57,7 +57,7 @@ def _order_context(order, **extra) -> dict:  # noqa: ANN001
 
 
 @get("/orders/{ref:str}", name="order_detail", sync_to_thread=True)
-def order_detail(request: Request, db: DB, ref: str, done: str | None = None) -> Template:
+def order_detail(request: Request, db: DB, ref: FromPath[str], done: FromQuery[str | None] = None) -> Template:
     phone = require_phone(request, db)
     order = customer_orders.get_customer_order(db, phone, ref)
     hurry_answer = hurry.last_answer(order.history, within=timedelta(minutes=10)) if done == "hurry" else None
@@ -68,7 +68,7 @@ def order_detail(request: Request, db: DB, ref: str, done: str | None = None) ->
 
 
 @get("/orders/{ref:str}/terms", name="order_terms", sync_to_thread=True)
-def order_terms(request: Request, db: DB, ref: str) -> Template:
+def order_terms(request: Request, db: DB, ref: FromPath[str]) -> Template:
     phone = require_phone(request, db)
     order = customer_orders.get_customer_order(db, phone, ref)
     return Template(template_name="portal/order_terms.html", context={"order": order, "signed_in": True})
@@ -85,7 +85,7 @@ def _address_form(request: Request, order, values: dict[str, str], *, errors: di
 
 
 @get("/orders/{ref:str}/address", name="order_address", sync_to_thread=True)
-def address_form(request: Request, db: DB, ref: str) -> Template:
+def address_form(request: Request, db: DB, ref: FromPath[str]) -> Template:
     phone = require_phone(request, db)
     order = customer_orders.get_customer_order(db, phone, ref)
     current = address_of(order).as_dict()
@@ -94,7 +94,7 @@ def address_form(request: Request, db: DB, ref: str) -> Template:
 
 
 @post("/orders/{ref:str}/address", name="order_address_change", sync_to_thread=True, status_code=HTTP_200_OK)
-def address_change(request: Request, db: DB, ref: str, data: URLEncodedBody[dict[str, str]]) -> Response:
+def address_change(request: Request, db: DB, ref: FromPath[str], data: URLEncodedBody[dict[str, str]]) -> Response:
     phone = require_phone(request, db)
     order = customer_orders.get_customer_order(db, phone, ref)
     values = {key: data.get(key, "") for key in ADDRESS_FIELDS}
@@ -120,7 +120,7 @@ def address_change(request: Request, db: DB, ref: str, data: URLEncodedBody[dict
 
 
 @post("/orders/{ref:str}/hurry", name="order_hurry", sync_to_thread=True, status_code=HTTP_200_OK)
-def hurry_order(request: Request, db: DB, ref: str) -> Response:
+def hurry_order(request: Request, db: DB, ref: FromPath[str]) -> Response:
     phone = require_phone(request, db)
     answer = hurry.hurry(db, ref, owner_phone=phone, actor=f"customer:{phone}", via="portal")
     if wants_fragment(request):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Request, Response, get
+from litestar.params import FromPath
 from litestar.response import Template
 
 from core.config import Settings
@@ -14,7 +15,7 @@ from portal.auth import current_phone
 
 
 @get("/t/{token:str}", name="tracking_link", sync_to_thread=True)
-def tracking_view(request: Request, db: DB, token: str) -> Template:
+def tracking_view(request: Request, db: DB, token: FromPath[str]) -> Template:
     settings: Settings = request.app.state.settings
     order = tracking_links.resolve(db, token, secret=settings.secret_key)
     address = address_of(order)
@@ -34,7 +35,7 @@ def tracking_view(request: Request, db: DB, token: str) -> Template:
 
 
 @get("/t/{token:str}/qr.svg", name="tracking_qr", sync_to_thread=True)
-def tracking_qr(request: Request, db: DB, token: str) -> Response:
+def tracking_qr(request: Request, db: DB, token: FromPath[str]) -> Response:
     settings: Settings = request.app.state.settings
     tracking_links.resolve(db, token, secret=settings.secret_key)
     return Response(content=qr_svg(f"{settings.public_base_url}/t/{token}"), media_type="image/svg+xml")

@@ -66,10 +66,9 @@ def security_headers_hook(settings: Settings):
     """A `before_send` hook: unlike route middleware it also sees 404s for
     unmatched paths and responses built by exception handlers."""
     fixed = [
-        (b"content-security-policy", content_security_policy("'self'").encode()),
+        (b"content-security-policy", content_security_policy(settings.frame_ancestors).encode()),
         (b"x-content-type-options", b"nosniff"),
         (b"referrer-policy", b"same-origin"),
-        (b"x-frame-options", b"SAMEORIGIN"),
         (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
     ]
     if settings.is_prod:
