@@ -47,7 +47,8 @@ def every_status(db, cast):  # noqa: ANN001
 def test_my_orders_needs_sign_in(stranger, cast):
     response = stranger.get("/orders", params={"f": "shipped"}, follow_redirects=False)
     assert response.status_code == 303
-    assert response.headers["location"] == "/login?next=%2Forders"
+    # The filter the shopper was looking at survives the detour through sign-in.
+    assert response.headers["location"] == "/login?next=%2Forders%3Ff%3Dshipped"
     detail = stranger.get(f"/orders/{cast.alice_paid.ref}", follow_redirects=False)
     assert detail.headers["location"] == f"/login?next=%2Forders%2F{cast.alice_paid.ref}"
 
