@@ -112,3 +112,12 @@ def test_404_follows_the_chosen_language(client):
     client.get("/lang/en")
     page = soup(client.get("/no/such/page"))
     assert page.h1.get_text(strip=True) == "Page not found"
+
+
+def test_frame_ancestors_follow_the_setting(db, monkeypatch):
+    from dataclasses import replace
+
+    settings = replace(get_settings(), frame_ancestors="'self' https://shop.example.cn")
+    with TestClient(app=create_app(settings, db)) as client:
+        csp = client.get("/").headers["content-security-policy"]
+    assert "frame-ancestors 'self' https://shop.example.cn" in csp
