@@ -24,6 +24,7 @@ from core.services.evidence_packs import pack_for_download
 from core.services.permissions import Permission, can
 from core.web.deps import DB
 from core.web.htmx import render
+from core.web.notify import deliver_soon
 from core.web.templating import localtime
 
 EXPORT_CONFIRM_OVER = 100
@@ -137,7 +138,8 @@ def change_order_address(request: Request, db: DB, ref: FromPath[str], data: URL
                            address_errors={exc.field: exc.translated()})
     audit.record(db, staff=staff, action="change_address", order_ref=ref, client_ip=client_ip(request),
                  detail={"old_district": changed.old.district, "new_district": changed.new.district})
-    return Redirect(path=f"/admin/orders/{ref}", status_code=HTTP_303_SEE_OTHER)
+    return Redirect(path=f"/admin/orders/{ref}", status_code=HTTP_303_SEE_OTHER,
+                    background=deliver_soon(request, changed.message_id))
 
 
 @post("/orders/{ref:str}/ship", name="admin_order_ship", opt={"permission": P.MARK_SHIPPED}, sync_to_thread=True)

@@ -14,7 +14,6 @@ from litestar.status_codes import (
     HTTP_422_UNPROCESSABLE_ENTITY,
 )
 
-from core.config import Settings
 from core.errors import InvalidInput
 from core.i18n import gettext
 from core.phones import national_digits
@@ -22,9 +21,9 @@ from core.services import customer_orders, hurry
 from core.services.addresses import PROVINCES, AddressErrors, AlreadyShipped, address_of, change_address
 from core.services.customer_orders import FILTER_LABELS, OrderFilter
 from core.services.orders import NOT_YET_SHIPPED
-from core.sms import get_sms_provider
 from core.web.deps import DB
 from core.web.htmx import render, wants_fragment
+from core.web.notify import deliver_soon
 from portal.auth import require_phone
 
 ADDRESS_FIELDS = ("recipient", "phone", "province", "city", "district", "street", "postal_code")
@@ -98,12 +97,8 @@ def address_change(request: Request, db: DB, ref: FromPath[str], data: URLEncode
     phone = require_phone(request, db)
     order = customer_orders.get_customer_order(db, phone, ref)
     values = {key: data.get(key, "") for key in ADDRESS_FIELDS}
-    settings: Settings = request.app.state.settings
     try:
-        changed = change_address(
-            db, ref, values, actor=f"customer:{phone}", via="portal", owner_phone=phone,
-            sms=get_sms_provider(settings),
-        )
+        changed = change_address(db, ref, values, actor=f"customer:{phone}", via="portal", owner_phone=phone)
     except AddressErrors as exc:
         errors = {field: gettext(message) for field, message in exc.errors.items()}
         return _address_form(request, order, values, errors=errors, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
@@ -113,10 +108,11 @@ def address_change(request: Request, db: DB, ref: FromPath[str], data: URLEncode
     except InvalidInput as exc:
         return _address_form(request, order, values, errors={exc.field: exc.translated()},
                              status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+    confirmation = deliver_soon(request, changed.message_id)
     if wants_fragment(request):
         return Template(template_name="portal/_address_done.html",
-                        context={**_order_context(order), "changed": changed})
-    return Redirect(path=f"/orders/{ref}?done=address", status_code=HTTP_303_SEE_OTHER)
+                        context={**_order_context(order), "changed": changed}, background=confirmation)
+    return Redirect(path=f"/orders/{ref}?done=address", status_code=HTTP_303_SEE_OTHER, background=confirmation)
 
 
 @post("/orders/{ref:str}/hurry", name="order_hurry", sync_to_thread=True, status_code=HTTP_200_OK)

@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 from litestar import Litestar, MediaType, Request, Response, get, post
+from litestar.params import JSONBody
 
 from core.carriers.kuaidi100 import CARRIER_TIMEZONE, push_sign, query_sign
 
@@ -156,7 +157,7 @@ def create_simulator(*, customer: str, key: str, start: datetime | None = None) 
         return {"result": True, "returnCode": "200", "message": "提交成功"}
 
     @post("/sim/advance", media_type=MediaType.JSON, status_code=200)
-    async def advance(data: dict) -> dict:
+    async def advance(data: JSONBody[dict]) -> dict:
         parcel = state.parcel(data.get("company", "shunfeng"), data["number"])
         mode = data.get("mode", "normal")
         if mode == "correction":
@@ -178,7 +179,7 @@ def create_simulator(*, customer: str, key: str, start: datetime | None = None) 
         return {"revealed": parcel.revealed, "push_status": codes}
 
     @post("/sim/outage", media_type=MediaType.JSON, status_code=200)
-    async def outage(data: dict) -> dict:
+    async def outage(data: JSONBody[dict]) -> dict:
         state.failures_left = int(data.get("count", 1))
         state.failure_status = int(data.get("status", 503))
         state.delay = float(data.get("delay", 0))

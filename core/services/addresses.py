@@ -12,7 +12,6 @@ from core.errors import DomainError, InvalidInput, NotFound
 from core.i18n import N_
 from core.models import Customer, Order, OrderStatus, ServiceTerms, WarehouseTask, utcnow
 from core.phones import normalize_phone
-from core.sms import SmsError, SmsProvider
 
 logger = logging.getLogger("orderdesk.addresses")
 
@@ -134,6 +133,7 @@ class AddressChanged:
     old: ShippingAddress
     new: ShippingAddress
     expected_delivery: datetime | None
+    message_id: int | None = None
 
 
 def change_address(
@@ -144,7 +144,6 @@ def change_address(
     actor: str,
     via: str,
     owner_phone: str | None = None,
-    sms: SmsProvider | None = None,
     now: datetime | None = None,
 ) -> AddressChanged:
     """Change the address of an order that has not shipped.
@@ -154,6 +153,8 @@ def change_address(
     the order shipped, so exactly one of the two wins. `owner_phone` limits the
     change to that customer's orders (None for staff).
     """
+    from core.config import get_settings
+    from core.services import notifications
     from core.services import orders as order_service
 
     new = validate_address(raw)
@@ -187,24 +188,12 @@ def change_address(
                 detail=json.dumps({"ref": ref, "new": new.as_dict()}, ensure_ascii=False),
             )
         )
-    if sms is not None:
-        _confirm_by_sms(sms, customer.phone, ref, new, expected)
-    return AddressChanged(ref=ref, old=old, new=new, expected_delivery=expected)
-
-
-def _confirm_by_sms(sms: SmsProvider, phone: str, ref: str, new: ShippingAddress, expected: datetime) -> None:
-    from core.config import get_settings
-
-    local = expected.astimezone(get_settings().tz).strftime("%m-%d")
-    text = (
-        f"您的订单 {ref} 收货地址已修改为 {masked_one_line(new)}（收件人 {mask_name(new.recipient)}），"
-        f"预计 {local} 前送达。如非本人操作请联系客服。"
-    )
-    try:
-        sms.send(phone, text)
-    except SmsError as exc:
-        # The change stands; a missed confirmation must not undo or fail it.
-        logger.error("address change confirmation for %s not sent: %s", ref, exc)
+        message = notifications.enqueue(session, order, "address_changed", {
+            "place": masked_one_line(new), "recipient": mask_name(new.recipient),
+            "expected": expected.astimezone(get_settings().tz).strftime("%m-%d")})
+        session.flush()
+    return AddressChanged(ref=ref, old=old, new=new, expected_delivery=expected,
+                          message_id=message.id if message else None)
 
 
 def present(address: ShippingAddress, *, full: bool) -> dict[str, str]:

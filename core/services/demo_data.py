@@ -28,6 +28,7 @@ from core.models import (
     TrackingTag,
     Warehouse,
 )
+from core.services import notifications
 from core.services import orders as order_service
 from core.services.addresses import ShippingAddress, address_of
 from core.services.tracking import append_events
@@ -395,6 +396,8 @@ def seed_demo(
     anchor = anchor or datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     rng = random.Random(seed)
     with db.write() as session:
+        # History, not news: the demo's past events text nobody.
+        session.info[notifications.SUPPRESS] = True
         if session.exec(select(func.count()).select_from(Order)).one():
             raise RuntimeError("the database already has orders; demo data goes into an empty database")
         warehouses, _terms = _seed_reference_data(session)

@@ -11,6 +11,7 @@ from sqlalchemy import case
 from sqlalchemy.orm import selectinload
 from sqlmodel import select
 
+from core.config import get_settings
 from core.db import Database
 from core.errors import InvalidInput, NotFound, TransitionNotAllowed
 from core.i18n import N_
@@ -27,6 +28,8 @@ NEXT_STATES = {
     DisputeStatus.WITHDRAWN: set(),
 }
 DEFAULT_DUE = timedelta(days=3)
+# The outcomes a customer hears about; internal steps (evidence ready) are not texted.
+CUSTOMER_VISIBLE = (DisputeStatus.SUBMITTED, DisputeStatus.WON, DisputeStatus.LOST, DisputeStatus.WITHDRAWN)
 
 
 def _act(dispute: Dispute, actor: str, action: str, **detail: object) -> DisputeAction:
@@ -106,6 +109,16 @@ def set_status(db: Database, staff: Staff, dispute_id: int, status: str, note: s
         dispute.updated_at = utcnow()
         session.add(dispute)
         session.add(_act(dispute, staff.email, "status", to=target.value, note=note.strip()[:500]))
+        if target in CUSTOMER_VISIBLE:
+            from core.i18n import translations_for
+            from core.labels import DISPUTE_STATUS
+            from core.services import notifications
+            from core.services.tracking_links import link_url
+
+            order = session.get(Order, dispute.order_id)
+            notifications.enqueue(session, order, "dispute_update", {
+                "status": translations_for("zh_CN").gettext(DISPUTE_STATUS[target.value]), "link": link_url(order, get_settings())},
+                dedupe_key=f"dispute:{dispute.id}:{target.value}")
     return dispute
 
 

@@ -249,6 +249,10 @@ def apply_payment(
     order.paid_minor = paid_minor
     terms = session.get(ServiceTerms, order.terms_id) if order.terms_id else None
     order.promised_ship_by, order.promised_delivery_by = promise_times(order, terms, at)
+    from core.services import notifications
+
+    notifications.enqueue(session, order, "order_confirmed", {
+        "ship_by": _local(order.promised_ship_by), "link": _link(order)}, dedupe_key=f"confirmed:{order.id}")
 
 
 def mark_paid(db: Database, ref: str, *, paid_minor: int, at: datetime | None = None) -> Order:
@@ -276,7 +280,28 @@ def add_shipment(
     )
     session.add(shipment)
     transition(session, order, OrderStatus.SHIPPED, actor=actor, via=via, at=at)
+    from core.i18n import translations_for
+    from core.labels import CARRIER
+    from core.services import notifications
+
+    notifications.enqueue(session, order, "shipped", {
+        "carrier": translations_for("zh_CN").gettext(CARRIER[carrier]) if carrier in CARRIER else carrier, "tracking_no": shipment.tracking_no,
+        "expected": _local(order.promised_delivery_by) if order.promised_delivery_by else "—",
+        "link": _link(order)}, dedupe_key=f"shipped:{order.id}:{shipment.tracking_no}")
     return shipment
+
+
+def _local(value: datetime) -> str:
+    from core.config import get_settings
+
+    return value.astimezone(get_settings().tz).strftime("%m-%d %H:%M")
+
+
+def _link(order: Order) -> str:
+    from core.config import get_settings
+    from core.services.tracking_links import link_url
+
+    return link_url(order, get_settings())
 
 
 def mark_shipped(

@@ -14,7 +14,7 @@ from core.db import Database
 from core.errors import NotFound
 from core.i18n import N_
 from core.models import CarrierPush, Order, OrderStatus, Shipment, TrackingEvent, TrackingTag, utcnow
-from core.services import chain
+from core.services import chain, notifications
 
 logger = logging.getLogger("orderdesk.tracking")
 
@@ -86,16 +86,29 @@ def _follow(session: Session, shipment: Shipment, added: list[TrackingEvent]) ->
     if shipment.last_event_at is None or newest.occurred_at >= shipment.last_event_at:
         shipment.last_event_at = newest.occurred_at
         shipment.tag = newest.tag
+    order = session.get(Order, shipment.order_id)
+    if newest.tag == TrackingTag.OUT_FOR_DELIVERY and order is not None:
+        notifications.enqueue(session, order, "out_for_delivery", {"link": _link(order)},
+                              dedupe_key=f"out_for_delivery:{shipment.id}")
     delivered = [e for e in added if e.tag == TrackingTag.DELIVERED]
     if delivered and shipment.delivered_at is None:
         shipment.delivered_at = min(e.occurred_at for e in delivered)
-        order = session.get(Order, shipment.order_id)
+        if order is not None:
+            notifications.enqueue(session, order, "delivered", {"link": _link(order)},
+                                  dedupe_key=f"delivered:{shipment.id}")
         if order is not None and order.status == OrderStatus.SHIPPED:
             from core.services.orders import transition
 
             transition(session, order, OrderStatus.DELIVERED, actor="carrier", via="carrier",
                        at=shipment.delivered_at)
     session.add(shipment)
+
+
+def _link(order: Order) -> str:
+    from core.config import get_settings
+    from core.services.tracking_links import link_url
+
+    return link_url(order, get_settings())
 
 
 def ingest_push(db: Database, snapshot: TrackingSnapshot, *, source: str, event_key: str, body: str) -> Ingested:

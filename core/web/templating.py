@@ -9,13 +9,12 @@ from functools import cache
 from babel.dates import format_datetime
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from core import i18n
+from core import i18n, labels
 from core.config import PROJECT_ROOT, get_settings
 from core.money import format_money
 from core.phones import mask_phone, national_digits
 from core.services.addresses import address_of, present
 from core.services.permissions import can
-from core.web import labels
 
 TEMPLATE_DIR = PROJECT_ROOT / "templates"
 

@@ -1,0 +1,178 @@
+"""Customer notifications through one outbox.
+
+`enqueue` writes the message inside the caller's transaction, so it exists
+exactly when the change that caused it committed. `deliver_due` (a worker job)
+sends what is due: claimed under a lease (a worker that dies mid-send leaves a
+lease that expires, and another worker picks the message up: delivery is at
+least once), retried with exponential backoff, dead after the last try. A
+failing SMS provider never touches the request that queued the message.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import type_coerce
+from sqlmodel import Session, func, or_, select
+
+from core.db import Database
+from core.models import Customer, MessageTemplate, Order, OutboxMessage, UTCDateTime, utcnow
+from core.sms import SmsError, SmsProvider
+
+logger = logging.getLogger("orderdesk.notifications")
+
+MAX_ATTEMPTS = 6
+FIRST_RETRY = timedelta(seconds=30)
+MAX_RETRY = timedelta(hours=1)
+LEASE = timedelta(minutes=5)
+SUPPRESS = "suppress_notifications"
+
+DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
+    "order_confirmed": {
+        "zh_CN": "您的订单 {ref} 已付款成功，我们将于 {ship_by} 前发货。查看订单：{link}",
+        "en": "Order {ref} is paid; we ship it by {ship_by}. Your order: {link}",
+    },
+    "shipped": {
+        "zh_CN": "您的订单 {ref} 已由{carrier}发出，运单号 {tracking_no}，预计 {expected} 前送达。物流详情：{link}",
+        "en": "Order {ref} shipped with {carrier}, tracking number {tracking_no}, expected by {expected}. "
+              "Tracking: {link}",
+    },
+    "address_changed": {
+        "zh_CN": "您的订单 {ref} 收货地址已修改为 {place}（收件人 {recipient}），预计 {expected} 前送达。"
+                 "如非本人操作请联系客服。",
+        "en": "The delivery address of order {ref} is now {place} (recipient {recipient}), expected by {expected}. "
+              "If you did not change it, contact us.",
+    },
+    "delayed": {
+        "zh_CN": "抱歉，您的订单 {ref} 已超过承诺送达时间 {promised}，我们正在跟进。补偿规则见服务条款：{link}",
+        "en": "Sorry: order {ref} is past its promised delivery time {promised}; we are on it. "
+              "What you are owed is in the service terms: {link}",
+    },
+    "out_for_delivery": {
+        "zh_CN": "您的订单 {ref} 正在派送中，请保持电话畅通。物流详情：{link}",
+        "en": "Order {ref} is out for delivery today; keep your phone at hand. Tracking: {link}",
+    },
+    "delivered": {
+        "zh_CN": "您的订单 {ref} 已签收。如有问题请在订单页反馈：{link}",
+        "en": "Order {ref} was delivered. Something wrong? Tell us on the order page: {link}",
+    },
+    "dispute_update": {
+        "zh_CN": "您就订单 {ref} 提出的问题有了新进展：{status}。详情：{link}",
+        "en": "Your case about order {ref} was updated: {status}. Details: {link}",
+    },
+}
+
+
+def render(session: Session, event: str, locale: str, params: dict[str, str]) -> str:
+    override = session.exec(
+        select(MessageTemplate.body).where(MessageTemplate.event == event, MessageTemplate.locale == locale)
+    ).first()
+    template = override or DEFAULT_TEMPLATES[event].get(locale) or DEFAULT_TEMPLATES[event]["zh_CN"]
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError, ValueError):
+        # A template edited with a placeholder we do not have: fall back to ours, never send "{x}".
+        logger.error("template %s/%s does not fit its parameters; using the default", event, locale)
+        return DEFAULT_TEMPLATES[event]["zh_CN"].format(**params)
+
+
+def enqueue(session: Session, order: Order, event: str, params: dict[str, str], *,
+            dedupe_key: str | None = None, locale: str = "zh_CN") -> OutboxMessage | None:
+    """Queue a text to the order's customer in the caller's transaction."""
+    if session.info.get(SUPPRESS):
+        return None
+    if dedupe_key and session.exec(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)).first():
+        return None
+    customer = session.get(Customer, order.customer_id)
+    if customer is None:
+        return None
+    message = OutboxMessage(channel="sms", recipient=customer.phone, event=event, order_id=order.id,
+                            body=render(session, event, locale, {"ref": order.ref, **params}),
+                            dedupe_key=dedupe_key)
+    session.add(message)
+    return message
+
+
+def _backoff(attempts: int) -> timedelta:
+    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), MAX_RETRY)
+
+
+def _claim(db: Database, now: datetime, batch: int, ids: list[int] | None = None) -> list[OutboxMessage]:
+    due = or_(
+        (OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now),
+        # A worker died while sending: its lease ran out, the message is due again.
+        (OutboxMessage.status == "sending") & (OutboxMessage.lease_until < now),
+    )
+    if ids is not None:
+        due = due & OutboxMessage.id.in_(ids or [-1])
+    with db.write() as session:
+        rows = list(session.exec(
+            select(OutboxMessage).where(due).order_by(OutboxMessage.next_attempt_at).limit(batch)
+            .with_for_update(skip_locked=True)
+        ).all())
+        for message in rows:
+            message.status = "sending"
+            message.lease_until = now + LEASE
+            message.attempts += 1
+            session.add(message)
+    return rows
+
+
+@dataclass
+class DeliveryRound:
+    sent: int = 0
+    retried: int = 0
+    dead: int = 0
+
+
+def deliver_due(db: Database, sms: SmsProvider, *, now: datetime | None = None, batch: int = 50,
+                ids: list[int] | None = None) -> DeliveryRound:
+    """Send what is due (or just `ids`, right after the request that queued them)."""
+    now = now or utcnow()
+    result = DeliveryRound()
+    for message in _claim(db, now, batch, ids):
+        try:
+            receipt = sms.send(message.recipient, message.body)
+        except SmsError as exc:
+            error, receipt = str(exc)[:500], None
+        else:
+            error = ""
+        with db.write() as session:
+            fresh = session.get(OutboxMessage, message.id)
+            fresh.lease_until = None
+            if receipt is not None:
+                fresh.status, fresh.sent_at = "sent", utcnow()
+                fresh.provider_message_id = receipt.message_id[:100]
+                result.sent += 1
+            elif fresh.attempts >= MAX_ATTEMPTS:
+                fresh.status, fresh.last_error = "dead", error
+                result.dead += 1
+                logger.error("message %s to %s is dead after %d tries: %s", fresh.id, fresh.event,
+                             fresh.attempts, error)
+            else:
+                fresh.status, fresh.last_error = "pending", error
+                fresh.next_attempt_at = now + _backoff(fresh.attempts)
+                result.retried += 1
+            session.add(fresh)
+    return result
+
+
+@dataclass
+class OutboxStats:
+    by_status: Counter
+    oldest_pending: datetime | None
+    recent_problems: list[OutboxMessage]
+
+
+def stats(db: Database) -> OutboxStats:
+    with db.read() as session:
+        counts = Counter(dict(session.exec(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all()))
+        oldest = session.exec(select(type_coerce(func.min(OutboxMessage.created_at), UTCDateTime()))
+                              .where(OutboxMessage.status == "pending")).one()
+        problems = list(session.exec(
+            select(OutboxMessage).where(OutboxMessage.last_error != "").order_by(OutboxMessage.id.desc()).limit(20)
+        ).all())
+    return OutboxStats(by_status=counts, oldest_pending=oldest, recent_problems=problems)

@@ -1,0 +1,27 @@
+"""Sending a just-queued message right after the response, off the request's path."""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import Request
+from litestar.background_tasks import BackgroundTask
+
+from core.services import notifications
+from core.sms import get_sms_provider
+
+logger = logging.getLogger("orderdesk.notifications")
+
+
+def _deliver(db, settings, ids: list[int]) -> None:  # noqa: ANN001
+    try:
+        notifications.deliver_due(db, get_sms_provider(settings), ids=ids)
+    except Exception:  # the worker retries whatever this attempt could not send
+        logger.exception("immediate delivery of %s failed; the outbox worker will retry", ids)
+
+
+def deliver_soon(request: Request, *ids: int | None) -> BackgroundTask | None:
+    wanted = [i for i in ids if i]
+    if not wanted:
+        return None
+    return BackgroundTask(_deliver, request.app.state.db, request.app.state.settings, wanted)
