@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from core.config import ConfigError, get_settings
@@ -14,6 +15,11 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
     settings = get_settings()
     upgrade(settings.database_url, args.revision)
     print(f"Database is at migration {args.revision}: {_safe_url(settings.database_url)}")
+    if not settings.is_sqlite:
+        from core.jobs.queue import ensure_schema
+
+        if ensure_schema(settings):
+            print("Job queue (procrastinate) schema applied")
     return 0
 
 
@@ -53,6 +59,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     host = args.host or settings.host
     port = args.port or settings.port
     print(f"orderdesk on http://{host}:{port}  (admin: http://{host}:{port}/admin)")
+    if settings.is_sqlite and os.environ.get("ORDERDESK_JOBS", "in-process") == "in-process":
+        # A single-machine install: the periodic jobs run in this process (on PostgreSQL: `orderdesk worker`).
+        from core.db import get_database
+        from core.jobs.inprocess import Scheduler
+
+        Scheduler(get_database(), settings).start()
+        print("periodic jobs run in-process (SQLite); set ORDERDESK_JOBS=off to disable")
     uvicorn.run(
         "app:create_app",
         factory=True,
@@ -196,6 +209,29 @@ def _cmd_verify_audit(args: argparse.Namespace) -> int:
     return 1
 
 
+def _cmd_worker(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    if args.run:
+        from core.db import get_database
+        from core.jobs.tasks import run_job
+
+        print(run_job(get_database(), settings, args.run))
+        return 0
+    if settings.is_sqlite:
+        from core.db import get_database
+        from core.jobs.inprocess import Scheduler
+
+        print("SQLite: running the periodic jobs in this process (Ctrl+C to stop)")
+        Scheduler(get_database(), settings).run_forever()
+        return 0
+    from core.jobs.queue import ensure_schema, run_worker
+
+    ensure_schema(settings)
+    print("procrastinate worker on the PostgreSQL queue (Ctrl+C to stop)")
+    run_worker(settings, concurrency=args.concurrency)
+    return 0
+
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
@@ -265,6 +301,15 @@ def build_parser() -> argparse.ArgumentParser:
     audit_cmd = sub.add_parser("verify-audit", help="check the audit log's hash chain",
                                description="Recompute the audit log's hash chain; exit 1 if altered.")
     audit_cmd.set_defaults(func=_cmd_verify_audit)
+
+    from core.jobs.tasks import JOBS
+
+    worker = sub.add_parser("worker", help="run the periodic jobs (procrastinate on PostgreSQL)",
+                            description="Run a job worker: procrastinate on PostgreSQL (any number of them, on any "
+                                        "machine), the in-process scheduler on SQLite.")
+    worker.add_argument("--concurrency", type=int, default=2, help="jobs at once (PostgreSQL; default: 2)")
+    worker.add_argument("--run", choices=[job.name for job in JOBS], help="run one job now and exit")
+    worker.set_defaults(func=_cmd_worker)
     return parser
 
 

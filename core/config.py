@@ -69,6 +69,8 @@ class Settings:
     kuaidi100_customer: str = ""
     kuaidi100_key: str = field(default="", repr=False)
     kuaidi100_base_url: str = "https://poll.kuaidi100.com"
+    retention_years: int = 3
+    outbox_lease_seconds: int = 300
     evidence_signing_p12: str = ""
     evidence_signing_p12_password: str = field(default="", repr=False)
     database_url_is_default: bool = field(default=False, repr=False)
@@ -216,6 +218,10 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     max_hours = integer("PORTAL_SESSION_MAX_HOURS", 72, 1, 24 * 90)
     link_days = integer("TRACKING_LINK_DAYS", 30, 1, 365)
     frame_ancestors = _read(env, "FRAME_ANCESTORS") or "'self'"
+    # E-commerce law keeps order records at least 3 years; personal data goes after that.
+    retention_years = integer("ORDERDESK_RETENTION_YEARS", 3, 3, 30)
+    # How long a worker may hold a message it is sending before another may take it over.
+    outbox_lease = integer("ORDERDESK_OUTBOX_LEASE_SECONDS", 300, 1, 3600)
     if any(ch in frame_ancestors for ch in ";,\n\r"):
         problems.append("FRAME_ANCESTORS is a space-separated list of sources, e.g. 'self' https://shop.example")
 
@@ -250,6 +256,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         session_max_hours=max_hours,
         frame_ancestors=frame_ancestors,
         tracking_link_days=link_days,
+        retention_years=retention_years,
+        outbox_lease_seconds=outbox_lease,
         kuaidi100_salt=_read(env, "KUAIDI100_SALT") or "",
         kuaidi100_customer=_read(env, "KUAIDI100_CUSTOMER") or "",
         kuaidi100_key=_read(env, "KUAIDI100_KEY") or "",

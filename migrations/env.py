@@ -19,6 +19,11 @@ def _url() -> str:
     return get_settings().database_url
 
 
+def include_object(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001
+    """procrastinate's tables live beside ours but are managed by procrastinate."""
+    return not (type_ == "table" and reflected and compare_to is None and name.startswith("procrastinate"))
+
+
 def run_migrations_offline() -> None:
     context.configure(
         url=_url(),
@@ -50,6 +55,7 @@ def _run(connection) -> None:  # noqa: ANN001
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

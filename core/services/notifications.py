@@ -100,7 +100,7 @@ def _backoff(attempts: int) -> timedelta:
     return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), MAX_RETRY)
 
 
-def _claim(db: Database, now: datetime, batch: int, ids: list[int] | None = None) -> list[OutboxMessage]:
+def _claim(db: Database, now: datetime, batch: int, ids: list[int] | None, lease: timedelta) -> list[OutboxMessage]:
     due = or_(
         (OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now),
         # A worker died while sending: its lease ran out, the message is due again.
@@ -115,7 +115,7 @@ def _claim(db: Database, now: datetime, batch: int, ids: list[int] | None = None
         ).all())
         for message in rows:
             message.status = "sending"
-            message.lease_until = now + LEASE
+            message.lease_until = now + lease
             message.attempts += 1
             session.add(message)
     return rows
@@ -129,11 +129,11 @@ class DeliveryRound:
 
 
 def deliver_due(db: Database, sms: SmsProvider, *, now: datetime | None = None, batch: int = 50,
-                ids: list[int] | None = None) -> DeliveryRound:
+                ids: list[int] | None = None, lease: timedelta = LEASE) -> DeliveryRound:
     """Send what is due (or just `ids`, right after the request that queued them)."""
     now = now or utcnow()
     result = DeliveryRound()
-    for message in _claim(db, now, batch, ids):
+    for message in _claim(db, now, batch, ids, lease):
         try:
             receipt = sms.send(message.recipient, message.body)
         except SmsError as exc:

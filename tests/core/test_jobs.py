@@ -1,0 +1,171 @@
+"""The periodic jobs, the in-process scheduler, and a real procrastinate worker killed mid-job."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import select
+
+from core.config import get_settings
+from core.jobs import tasks
+from core.jobs.inprocess import Scheduler
+from core.models import JobRun, Order, OutboxMessage
+from core.services import orders as order_service
+from core.services.addresses import change_address
+from core.services.evidence import verify_order
+from tests.conftest import fresh_database_url
+from tests.factories import add_event, make_order
+
+ROOT = Path(__file__).resolve().parents[2]
+SETTINGS = get_settings()
+
+
+def shipped_order(db, *, promised_hours_ago: float):
+    order = make_order(db, paid=True)
+    order_service.mark_shipped(db, order.ref, carrier="SF", tracking_no=f"SF{order.id:06d}", actor="t", via="api",
+                               at=datetime.now(UTC) - timedelta(days=3))
+    with db.write() as session:
+        fresh = session.get(Order, order.id)
+        fresh.promised_delivery_by = datetime.now(UTC) - timedelta(hours=promised_hours_ago)
+        session.add(fresh)
+    return order
+
+
+def test_promise_breach_tells_each_customer_once(db):
+    late = shipped_order(db, promised_hours_ago=5)
+    shipped_order(db, promised_hours_ago=-20)  # still within its promise
+    now = datetime.now(UTC)
+    assert tasks.promise_breaches(db, SETTINGS, now) == "1 orders past their promise, 1 newly told"
+    assert tasks.promise_breaches(db, SETTINGS, now) == "1 orders past their promise, 0 newly told"
+    with db.read() as session:
+        delayed = session.exec(select(OutboxMessage).where(OutboxMessage.event == "delayed")).all()
+    assert [m.order_id for m in delayed] == [late.id]
+
+
+def test_consistency_check_reports_differences(db):
+    order = make_order(db, paid=True)
+    assert tasks.consistency_check(db, SETTINGS, datetime.now(UTC)) == "0 differences"
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE orders SET status = 'shipped' WHERE id = :id"), {"id": order.id})
+    assert f"{order.ref}: shipped without a shipment" in tasks.consistency_check(db, SETTINGS, datetime.now(UTC))
+
+
+def test_retention_anonymises_old_orders_and_keeps_the_evidence_verifiable(db):
+    old = shipped_order(db, promised_hours_ago=1)
+    shipment_id = order_service.get_order(db, old.ref).shipments[0].id
+    add_event(db, shipment_id, occurred_at=datetime.now(UTC) - timedelta(days=2), raw_text="已签收", tag="delivered",
+              raw_status_code="3")
+    recent = make_order(db, paid=True)
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE orders SET updated_at = :t WHERE id = :id"),
+                     {"t": datetime.now(UTC) - timedelta(days=365 * 3 + 10), "id": old.id})
+    outcome = tasks.retention(db, SETTINGS, datetime.now(UTC))
+    assert outcome == "1 orders anonymised (older than 3 years)"
+    anonymised = order_service.get_order(db, old.ref)
+    assert anonymised.ship_recipient == "已匿名" and anonymised.ship_phone == "" and anonymised.ship_street == ""
+    assert anonymised.total_minor == old.total_minor
+    assert verify_order(db, old.ref).intact
+    assert order_service.get_order(db, recent.ref).ship_recipient == "张三"
+    assert tasks.retention(db, SETTINGS, datetime.now(UTC)).startswith("0 orders")
+
+
+def test_scheduler_runs_each_job_at_its_interval(db):
+    scheduler = Scheduler(db, SETTINGS)
+    first = scheduler.run_due(now=1000.0)
+    assert set(first) == {job.name for job in tasks.JOBS}
+    assert scheduler.run_due(now=1005.0) == []
+    assert scheduler.run_due(now=1016.0) == ["deliver_outbox"]
+    with db.read() as session:
+        runs = {run.name: run for run in session.exec(select(JobRun)).all()}
+    assert runs["consistency_check"].outcome == "0 differences" and runs["consistency_check"].finished_at
+
+
+class SlowGateway(BaseHTTPRequestHandler):
+    """An SMS gateway whose first request hangs (so the worker is caught mid-send); later ones succeed."""
+
+    hang = threading.Event()
+    accepted: list = []
+    seen = 0
+
+    def do_POST(self):  # noqa: N802
+        type(self).seen += 1
+        body = self.rfile.read(int(self.headers["content-length"]))
+        if type(self).seen == 1:
+            type(self).hang.wait(60)
+            return
+        type(self).accepted.append(json.loads(body))
+        payload = json.dumps({"message_id": f"gw{len(type(self).accepted)}"}).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_worker_killed_mid_job_leaves_the_message_to_the_next(tmp_path, postgres_server_url):
+    url, cleanup = fresh_database_url("postgresql", tmp_path)
+    gateway = ThreadingHTTPServer(("127.0.0.1", 0), SlowGateway)
+    threading.Thread(target=gateway.serve_forever, daemon=True).start()
+    env = {**os.environ, "DATABASE_URL": url, "ORDERDESK_VAR_DIR": str(tmp_path), "SMS_PROVIDER": "http",
+           "SMS_HTTP_URL": f"http://127.0.0.1:{gateway.server_port}/send", "SMS_HTTP_KEY": "k",
+           "SMS_HTTP_SECRET": "s", "SMS_HTTP_TIMEOUT_SECONDS": "30", "ORDERDESK_OUTBOX_LEASE_SECONDS": "3"}
+    cli = [sys.executable, "-m", "core.cli"]
+    workers = []
+    try:
+        subprocess.run([*cli, "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
+        from core.db import Database
+
+        db = Database(url)
+        order = make_order(db)
+        change_address(db, order.ref, {"recipient": "王五", "phone": "13700000000", "province": "浙江省",
+                                       "city": "杭州市", "district": "上城区", "street": "解放路 1 号 101 室"},
+                       actor="c", via="portal")
+        workers.append(subprocess.Popen([*cli, "worker"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL, start_new_session=True))
+        deadline = time.monotonic() + 60
+        while SlowGateway.seen == 0 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert SlowGateway.seen == 1, "the first worker never reached the gateway"
+        os.killpg(workers[0].pid, signal.SIGKILL)  # dies mid-send
+        workers[0].wait(10)
+        SlowGateway.hang.set()
+        with db.read() as session:
+            assert session.exec(select(OutboxMessage.status)).one() == "sending"
+        workers.append(subprocess.Popen([*cli, "worker"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL, start_new_session=True))
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            with db.read() as session:
+                message = session.exec(select(OutboxMessage)).one()
+            if message.status == "sent":
+                break
+            time.sleep(0.5)
+        assert message.status == "sent"
+        assert message.attempts == 2
+        assert len(SlowGateway.accepted) == 1  # delivered once; the killed attempt was never accepted
+        db.dispose()
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                os.killpg(worker.pid, signal.SIGTERM)
+                worker.wait(20)
+        gateway.shutdown()
+        cleanup()
+
+
+@pytest.fixture(autouse=True)
+def _reset_gateway():
+    SlowGateway.seen, SlowGateway.accepted = 0, []
+    SlowGateway.hang.clear()
