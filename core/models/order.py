@@ -115,6 +115,8 @@ class OrderLine(SQLModel, table=True):
     name: str = Field(max_length=200)
     quantity: int
     unit_price_minor: int
+    # Units held for this line in the warehouse's stock (fewer than quantity when short).
+    reserved_qty: int = 0
 
     order: Order = Relationship(back_populates="lines")
 

@@ -97,7 +97,8 @@ def _assess(session, order, now: datetime) -> HurryAnswer:  # noqa: ANN001
         stock = session.exec(
             select(SkuStock).where(SkuStock.sku == line.sku, SkuStock.warehouse_id == order.warehouse_id)
         ).first()
-        if stock is not None and stock.available < line.quantity:
+        # What this order still needs beyond what it already holds in reserve.
+        if stock is not None and stock.available < line.quantity - line.reserved_qty:
             return HurryAnswer(HurryOutcome.OUT_OF_STOCK, {"item": line.name, "sku": line.sku})
     return HurryAnswer(HurryOutcome.PRIORITISED, {})
 

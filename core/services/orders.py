@@ -220,6 +220,10 @@ def transition(
         session, order, "status", actor=actor, via=via, at=when,
         detail={"from": current.value, "to": new_status.value},
     )
+    if new_status in (OrderStatus.CANCELLED, OrderStatus.REFUNDED) and current in NOT_YET_SHIPPED:
+        from core.services import stock
+
+        stock.release(session, order)
 
 
 def lock_order(session: Session, ref: str) -> Order:
@@ -249,7 +253,10 @@ def apply_payment(
     order.paid_minor = paid_minor
     terms = session.get(ServiceTerms, order.terms_id) if order.terms_id else None
     order.promised_ship_by, order.promised_delivery_by = promise_times(order, terms, at)
-    from core.services import notifications
+    from core.services import notifications, stock
+
+    session.flush()
+    stock.reserve(session, order)
 
     notifications.enqueue(session, order, "order_confirmed", {
         "ship_by": _local(order.promised_ship_by), "link": _link(order)}, dedupe_key=f"confirmed:{order.id}")
@@ -280,6 +287,9 @@ def add_shipment(
     )
     session.add(shipment)
     transition(session, order, OrderStatus.SHIPPED, actor=actor, via=via, at=at)
+    from core.services import stock
+
+    stock.ship(session, order)
     from core.i18n import translations_for
     from core.labels import CARRIER
     from core.services import notifications
