@@ -19,7 +19,7 @@ from api import api_router
 from core import errors as domain_errors
 from core.config import PROJECT_ROOT, Settings, get_settings
 from core.db import Database, get_database
-from core.web.common import healthz, set_language
+from core.web.common import healthz, metrics, set_language
 from core.web.errors import http_error_handler, not_found_handler, server_error_handler
 from core.web.middleware import locale_middleware, security_headers_hook
 from core.web.templating import build_environment
@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         cookie_secure=settings.is_prod,
         cookie_httponly=True,
         cookie_samesite="lax",
-        exclude=["/healthz"],
+        exclude=["/healthz", "/metrics"],
     )
     return Litestar(
         route_handlers=[
@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             admin_router,
             api_router,
             healthz,
+            metrics,
             set_language,
             create_static_files_router(path="/static", directories=[PROJECT_ROOT / "static"], name="static"),
         ],

@@ -12,6 +12,7 @@ from admin.auth import (
     staff_login_required_handler,
 )
 from admin.disputes import change_status, dispute_list, dispute_page, download_pack, generate_evidence, open_dispute
+from admin.health import health_page
 from admin.home import admin_home
 from admin.orders import (
     add_note,
@@ -33,7 +34,7 @@ admin_router = Router(
         order_search, export_orders, export_orders_confirmed, order_page, add_note, change_order_address,
         mark_shipped, cancel_order, order_evidence,
         dispute_list, open_dispute, dispute_page, generate_evidence, download_pack, change_status,
-        audit_page, audit_export,
+        audit_page, audit_export, health_page,
     ],
     exception_handlers={StaffLoginRequired: staff_login_required_handler,
                         PermissionDeniedException: forbidden_handler},

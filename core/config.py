@@ -70,6 +70,7 @@ class Settings:
     kuaidi100_key: str = field(default="", repr=False)
     kuaidi100_base_url: str = "https://poll.kuaidi100.com"
     retention_years: int = 3
+    metrics_token: str = field(default="", repr=False)
     outbox_lease_seconds: int = 300
     evidence_signing_p12: str = ""
     evidence_signing_p12_password: str = field(default="", repr=False)
@@ -257,6 +258,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         frame_ancestors=frame_ancestors,
         tracking_link_days=link_days,
         retention_years=retention_years,
+        metrics_token=_read(env, "METRICS_TOKEN") or "",
         outbox_lease_seconds=outbox_lease,
         kuaidi100_salt=_read(env, "KUAIDI100_SALT") or "",
         kuaidi100_customer=_read(env, "KUAIDI100_CUSTOMER") or "",

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 from urllib.parse import urlsplit
 
-from litestar import MediaType, Response, get
+from litestar import MediaType, Request, Response, get
 from litestar.datastructures import Cookie
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
@@ -29,6 +30,21 @@ def healthz(db: DB) -> Response:
             {"status": "error", "database": "unreachable"}, status_code=HTTP_503_SERVICE_UNAVAILABLE
         )
     return Response({"status": "ok", "database": "ok"}, status_code=HTTP_200_OK)
+
+
+@get("/metrics", name="metrics", sync_to_thread=True, media_type="text/plain; version=0.0.4")
+def metrics(request: Request, db: DB) -> Response:
+    """Prometheus metrics. With METRICS_TOKEN set, a bearer token is required; in prod without one, off."""
+    settings = request.app.state.settings
+    if settings.metrics_token:
+        expected = f"Bearer {settings.metrics_token}"
+        if not hmac.compare_digest(request.headers.get("authorization", ""), expected):
+            return Response("unauthorized\n", status_code=401, media_type=MediaType.TEXT)
+    elif settings.is_prod:
+        return Response("not found\n", status_code=404, media_type=MediaType.TEXT)
+    from core.services.operations import prometheus
+
+    return Response(prometheus(db), media_type="text/plain; version=0.0.4")
 
 
 def safe_next(target: str | None, default: str = "/") -> str:
