@@ -8,9 +8,9 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from core.db import Database
-from core.errors import DomainError, InvalidInput, NotFound
+from core.errors import DomainError, InvalidInput
 from core.i18n import N_
-from core.models import Customer, Order, OrderStatus, ServiceTerms, WarehouseTask, utcnow
+from core.models import Order, OrderStatus, ServiceTerms, WarehouseTask, utcnow
 from core.phones import normalize_phone
 
 logger = logging.getLogger("orderdesk.addresses")
@@ -160,10 +160,7 @@ def change_address(
     new = validate_address(raw)
     now = now or utcnow()
     with db.write() as session:
-        order = order_service.lock_order(session, ref)
-        customer = session.get(Customer, order.customer_id)
-        if owner_phone is not None and (customer is None or customer.phone != owner_phone):
-            raise NotFound(N_("No such order."))
+        order = order_service.lock_owned_order(session, ref, owner_phone)
         status = OrderStatus(order.status)
         if status == OrderStatus.CANCELLED:
             raise AlreadyShipped(N_("This order is cancelled; there is no parcel to redirect."))

@@ -15,9 +15,8 @@ from sqlalchemy.orm import selectinload
 from sqlmodel import Session, select
 
 from core.db import Database
-from core.errors import NotFound
 from core.i18n import N_
-from core.models import Customer, Order, OrderStatus, Shipment, TrackingEvent, utcnow
+from core.models import Customer, Order, OrderStatus, TrackingEvent, utcnow
 
 PAGE_SIZE = 10
 
@@ -130,22 +129,11 @@ def list_orders(
 
 def get_customer_order(db: Database, phone: str, ref: str) -> Order:
     """The order with everything its page shows, if (and only if) `phone` owns it."""
+    from core.services.orders import load_full_order
+
     with db.read() as session:
-        order = session.exec(
-            select(Order)
-            .join(Customer, Customer.id == Order.customer_id)
-            .where(Order.ref == ref, Customer.phone == phone)
-            .options(
-                selectinload(Order.lines),
-                selectinload(Order.shipments).selectinload(Shipment.events),
-                selectinload(Order.history),
-                selectinload(Order.terms),
-                selectinload(Order.warehouse),
-            )
-        ).first()
-    if order is None:
-        raise NotFound(N_("No such order."))
-    return order
+        return load_full_order(session, select(Order).join(Customer, Customer.id == Order.customer_id)
+                               .where(Order.ref == ref, Customer.phone == phone))
 
 
 def expected_delivery(order: Order) -> datetime | None:

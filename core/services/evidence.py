@@ -11,7 +11,6 @@ from sqlalchemy.orm import selectinload
 from sqlmodel import Session, select
 
 from core.db import Database
-from core.errors import NotFound
 from core.i18n import N_
 from core.models import EvidenceDownload, EvidencePack, Order, OrderHistory, Shipment, TrackingEvent, utcnow
 from core.services import chain
@@ -36,21 +35,9 @@ class OrderVerification:
 
 
 def _load_order(session: Session, ref: str) -> Order:
-    order = session.exec(
-        select(Order)
-        .where(Order.ref == ref)
-        .options(
-            selectinload(Order.lines),
-            selectinload(Order.shipments).selectinload(Shipment.events),
-            selectinload(Order.history),
-            selectinload(Order.terms),
-            selectinload(Order.warehouse),
-            selectinload(Order.customer),
-        )
-    ).first()
-    if order is None:
-        raise NotFound(N_("No such order."))
-    return order
+    from core.services.orders import load_full_order
+
+    return load_full_order(session, select(Order).where(Order.ref == ref))
 
 
 def verify_loaded(order: Order) -> OrderVerification:

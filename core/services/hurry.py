@@ -15,9 +15,8 @@ from enum import StrEnum
 from sqlmodel import select
 
 from core.db import Database
-from core.errors import NotFound
 from core.i18n import N_
-from core.models import Customer, OrderHistory, OrderLine, OrderStatus, SkuStock, WarehouseTask, utcnow
+from core.models import OrderHistory, OrderLine, OrderStatus, SkuStock, WarehouseTask, utcnow
 
 HURRY_EVERY = timedelta(hours=24)
 
@@ -59,10 +58,7 @@ def hurry(db: Database, ref: str, *, owner_phone: str | None, actor: str, via: s
 
     now = now or utcnow()
     with db.write() as session:
-        order = order_service.lock_order(session, ref)
-        customer = session.get(Customer, order.customer_id)
-        if owner_phone is not None and (customer is None or customer.phone != owner_phone):
-            raise NotFound(N_("No such order."))
+        order = order_service.lock_owned_order(session, ref, owner_phone)
         answer = _assess(session, order, now)
         order_service.record(session, order, "hurry", actor=actor, via=via, at=now,
                              detail={"outcome": answer.outcome.value, **answer.params})

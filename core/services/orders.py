@@ -226,6 +226,16 @@ def transition(
         stock.release(session, order)
 
 
+def lock_owned_order(session: Session, ref: str, owner_phone: str | None) -> Order:
+    """lock_order, and for a customer (owner_phone given) only their own: another's is NotFound."""
+    order = lock_order(session, ref)
+    if owner_phone is not None:
+        customer = session.get(Customer, order.customer_id)
+        if customer is None or customer.phone != owner_phone:
+            raise NotFound(N_("No such order."))
+    return order
+
+
 def lock_order(session: Session, ref: str) -> Order:
     """Load an order for change. On PostgreSQL the row is locked until commit;
     on SQLite the write transaction (BEGIN IMMEDIATE) already excludes writers."""
@@ -326,24 +336,28 @@ def mark_shipped(
         )
 
 
-def get_order(db: Database, ref: str) -> Order:
-    """An order with everything its pages show, loaded in a fixed number of queries."""
-    with db.read() as session:
-        order = session.exec(
-            select(Order)
-            .where(Order.ref == ref)
-            .options(
-                selectinload(Order.lines),
-                selectinload(Order.shipments).selectinload(Shipment.events),
-                selectinload(Order.history),
-                selectinload(Order.terms),
-                selectinload(Order.warehouse),
-                selectinload(Order.customer),
-            )
-        ).first()
+def full_order_options() -> tuple:
+    """Everything an order's pages and its evidence pack show, in a fixed number of queries."""
+    return (
+        selectinload(Order.lines),
+        selectinload(Order.shipments).selectinload(Shipment.events),
+        selectinload(Order.history),
+        selectinload(Order.terms),
+        selectinload(Order.warehouse),
+        selectinload(Order.customer),
+    )
+
+
+def load_full_order(session: Session, statement) -> Order:  # noqa: ANN001
+    order = session.exec(statement.options(*full_order_options())).first()
     if order is None:
         raise NotFound(N_("No such order."))
     return order
+
+
+def get_order(db: Database, ref: str) -> Order:
+    with db.read() as session:
+        return load_full_order(session, select(Order).where(Order.ref == ref))
 
 
 def count_by_status(db: Database) -> dict[str, int]:
