@@ -15,7 +15,7 @@ from core.money import format_money
 from core.phones import mask_phone, national_digits
 from core.services.addresses import address_of, present
 from core.services.permissions import can
-from core.web import labels
+from core.web import labels, triage_labels
 
 TEMPLATE_DIR = PROJECT_ROOT / "templates"
 
@@ -67,10 +67,12 @@ def build_environment() -> Environment:
         mask_phone=mask_phone,
         phone_local=national_digits,
         **labels.FILTERS,
+        **triage_labels.FILTERS,
     )
     env.globals.update(
         current_locale=lambda: i18n.current_locale.get(), html_lang=i18n.html_lang, static_url=static_url,
         can=can,
         present_order=lambda order: present(address_of(order), full=False),
+        **triage_labels.GLOBALS,
     )
     return env
