@@ -7,7 +7,7 @@ from sqlmodel import func, select
 
 from core.db import Database
 from core.migrate import upgrade
-from core.models import Customer, Order, OrderStatus, Shipment, TrackingEvent, Warehouse
+from core.models import Customer, Order, OrderStatus, OrderTag, Shipment, TrackingEvent, TriageQueue, Warehouse
 from core.services.demo_data import seed_demo
 
 ANCHOR = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
@@ -88,3 +88,17 @@ def test_refuses_a_database_with_orders(seeded):
     db, _ = seeded
     with pytest.raises(RuntimeError, match="already has orders"):
         seed_demo(db, anchor=ANCHOR)
+
+
+def test_seeding_installs_the_rules_and_fills_every_triage_queue(seeded):
+    db, summary = seeded
+    with db.read() as session:
+        tags = session.exec(select(OrderTag)).all()
+        demo_ids = {o.id for o in _demo_orders(db)}
+    assert summary.tags == len(tags) > 0
+    assert {t.queue for t in tags} == set(TriageQueue)
+    assert {t.tag for t in tags} == {"address_risk", "stock_gap", "payment_anomaly", "logistics_anomaly",
+                                     "compliance"}
+    assert all(t.opened_at == ANCHOR for t in tags)
+    bent = {t.order_id for t in tags if t.tag in ("address_risk", "compliance")}
+    assert bent and not bent & demo_ids, "the demo phone's orders stay as the portal demo shows them"
