@@ -24,6 +24,7 @@ from admin.orders import (
     order_page,
     order_search,
 )
+from admin.triage import assign_tag, resolve_tag, send_reply, tag_page, triage_queue_page
 
 admin_router = Router(
     path="/admin",
@@ -34,6 +35,7 @@ admin_router = Router(
         mark_shipped, cancel_order, order_evidence,
         dispute_list, open_dispute, dispute_page, generate_evidence, download_pack, change_status,
         audit_page, audit_export,
+        triage_queue_page, tag_page, resolve_tag, assign_tag, send_reply,
     ],
     exception_handlers={StaffLoginRequired: staff_login_required_handler,
                         PermissionDeniedException: forbidden_handler},

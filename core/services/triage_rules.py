@@ -23,56 +23,56 @@ T, Q = TriageTag, TriageQueue
 DEFAULT_RULES: list[tuple[str, str, str, dict]] = [
     ("address_phone_not_mobile", T.ADDRESS_RISK, Q.CUSTOMER_SERVICE, {
         "sla_hours": 8,
-        "reply": "您好，{recipient}：您的订单 {ref} 留的收件电话无法接收短信，快递员可能联系不上您。"
+        "reply": "您好：您的订单 {ref} 留的收件电话无法接收短信，快递员可能联系不上您。"
                  "请回复一个可用的手机号码，我们会在发货前更新。"}),
     ("address_proxy_words", T.ADDRESS_RISK, Q.CUSTOMER_SERVICE, {
         "words": list(PROXY_WORDS), "sla_hours": 8,
-        "reply": "您好，{recipient}：您的订单 {ref} 的收货地址是代收点（驿站、快递柜等）。如需送货上门，"
+        "reply": "您好：您的订单 {ref} 的收货地址是代收点（驿站、快递柜等）。如需送货上门，"
                  "请在发货前回复新的地址；如确认由代收点代收，请回复“确认”。"}),
     ("address_no_district", T.ADDRESS_RISK, Q.CUSTOMER_SERVICE, {
         "sla_hours": 8,
-        "reply": "您好，{recipient}：您的订单 {ref} 的收货地址缺少区/县，可能影响派送。请在订单页补充完整地址，"
+        "reply": "您好：您的订单 {ref} 的收货地址缺少区/县，可能影响派送。请在订单页补充完整地址，"
                  "或直接回复我们。"}),
     ("address_po_box", T.ADDRESS_RISK, Q.CUSTOMER_SERVICE, {
         "words": ["邮政信箱", "信箱", "PO Box"], "carriers": ["SF", "ZTO", "YTO", "JD"], "sla_hours": 8,
-        "reply": "您好，{recipient}：您的订单 {ref} 的收货地址是邮政信箱，多数快递无法投递。我们将改用中国邮政 EMS "
+        "reply": "您好：您的订单 {ref} 的收货地址是邮政信箱，多数快递无法投递。我们将改用中国邮政 EMS "
                  "发货；如需改为其他地址，请回复。"}),
     ("stock_short", T.STOCK_GAP, Q.WAREHOUSE, {
         "sla_hours": 12,
-        "reply": "您好，{recipient}：非常抱歉，您的订单 {ref} 中有商品暂时缺货，我们正在补货，到货后第一时间发出。"
+        "reply": "您好：非常抱歉，您的订单 {ref} 中有商品暂时缺货，我们正在补货，到货后第一时间发出。"
                  "如不想等待，可申请退款。"}),
     ("stock_low_selling_fast", T.STOCK_GAP, Q.WAREHOUSE, {
         "low_stock_below": 10, "fast_units_24h": 20, "sla_hours": 24,
-        "reply": "您好，{recipient}：您的订单 {ref} 中的商品近期热销，发货可能稍有延迟，我们会尽快安排。"}),
+        "reply": "您好：您的订单 {ref} 中的商品近期热销，发货可能稍有延迟，我们会尽快安排。"}),
     ("payment_amount_mismatch", T.PAYMENT_ANOMALY, Q.FINANCE, {
         "tolerance_minor": 0, "sla_hours": 24,
-        "reply": "您好，{recipient}：我们核对订单 {ref} 时发现实付金额 {paid} 与订单金额 {total} 不一致，"
+        "reply": "您好：我们核对订单 {ref} 时发现实付金额 {paid} 与订单金额 {total} 不一致，"
                  "财务同事正在核实，核实后会联系您，请勿重复付款。"}),
     ("payment_callback_missing", T.PAYMENT_ANOMALY, Q.FINANCE, {
         "after_minutes": 30, "sla_hours": 4,
-        "reply": "您好，{recipient}：您的订单 {ref} 的付款结果还在确认中，确认后立即安排发货，请勿重复付款。"}),
+        "reply": "您好：您的订单 {ref} 的付款结果还在确认中，确认后立即安排发货，请勿重复付款。"}),
     ("payment_refunded", T.PAYMENT_ANOMALY, Q.FINANCE, {
         "sla_hours": 48,
-        "reply": "您好，{recipient}：您的订单 {ref} 已退款 {paid}，将原路退回，一般 1–3 个工作日到账。"}),
+        "reply": "您好：您的订单 {ref} 已退款 {paid}，将原路退回，一般 1–3 个工作日到账。"}),
     ("logistics_no_pickup", T.LOGISTICS_ANOMALY, Q.CUSTOMER_SERVICE, {
         "hours": 24, "sla_hours": 8,
-        "reply": "您好，{recipient}：您的订单 {ref} 已交给{carrier}（运单号 {tracking_no}），快递尚未揽收，"
+        "reply": "您好：您的订单 {ref} 已交给{carrier}（运单号 {tracking_no}），快递尚未揽收，"
                  "我们已催促尽快揽收。"}),
     ("logistics_stalled", T.LOGISTICS_ANOMALY, Q.CUSTOMER_SERVICE, {
         "hours": 48, "sla_hours": 8,
-        "reply": "您好，{recipient}：您的包裹（{carrier} {tracking_no}）物流信息暂时没有更新，我们已联系快递核查，"
+        "reply": "您好：您的包裹（{carrier} {tracking_no}）物流信息暂时没有更新，我们已联系快递核查，"
                  "有进展会第一时间告诉您。承诺送达时间：{promised_delivery_by}。"}),
     ("logistics_delivered_not_received", T.LOGISTICS_ANOMALY, Q.CUSTOMER_SERVICE, {
         "sla_hours": 24,
-        "reply": "您好，{recipient}：订单 {ref}（{carrier} {tracking_no}）显示已签收，您反映未收到，"
+        "reply": "您好：订单 {ref}（{carrier} {tracking_no}）显示已签收，您反映未收到，"
                  "我们已向快递发起核查，48 小时内给您答复。"}),
     ("logistics_returned", T.LOGISTICS_ANOMALY, Q.CUSTOMER_SERVICE, {
         "sub_statuses": ["returning", "returned_signed"], "sla_hours": 24,
-        "reply": "您好，{recipient}：您的包裹（{carrier} {tracking_no}）正在退回，我们收到退件后会联系您重新发货或退款。"}),
+        "reply": "您好：您的包裹（{carrier} {tracking_no}）正在退回，我们收到退件后会联系您重新发货或退款。"}),
     ("compliance_customs_missing", T.COMPLIANCE, Q.COMPLIANCE, {
         "provinces": ["香港特别行政区", "澳门特别行政区", "台湾省"], "domestic_country_codes": ["86"],
         "sla_hours": 24,
-        "reply": "您好，{recipient}：您的订单 {ref} 寄往境外或港澳台地区，需要办理清关申报。"
+        "reply": "您好：您的订单 {ref} 寄往境外或港澳台地区，需要办理清关申报。"
                  "请回复收件人的证件信息，我们收到后尽快发货。"}),
 ]
 
