@@ -24,6 +24,7 @@ from admin.orders import (
     order_page,
     order_search,
 )
+from admin.reports import weekly_csv, weekly_page
 from admin.triage import assign_tag, resolve_tag, send_reply, tag_page, triage_queue_page
 from admin.triage_rules import preview_rule, rule_page, rules_page, save_rule
 
@@ -38,6 +39,7 @@ admin_router = Router(
         audit_page, audit_export,
         triage_queue_page, tag_page, resolve_tag, assign_tag, send_reply,
         rules_page, rule_page, preview_rule, save_rule,
+        weekly_page, weekly_csv,
     ],
     exception_handlers={StaffLoginRequired: staff_login_required_handler,
                         PermissionDeniedException: forbidden_handler},

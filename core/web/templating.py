@@ -16,6 +16,7 @@ from core.phones import mask_phone, national_digits
 from core.services.addresses import address_of, present
 from core.services.permissions import can
 from core.web import labels, triage_labels
+from core.web.charts import bar_chart
 
 TEMPLATE_DIR = PROJECT_ROOT / "templates"
 
@@ -74,5 +75,6 @@ def build_environment() -> Environment:
         can=can,
         present_order=lambda order: present(address_of(order), full=False),
         **triage_labels.GLOBALS,
+        bar_chart=bar_chart,
     )
     return env

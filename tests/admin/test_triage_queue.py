@@ -235,6 +235,15 @@ def test_order_page_lists_its_exceptions(client, db, sign_in, orders):
     assert card.select_one("a")["href"] == f"/admin/triage/tags/{tag.id}"
 
 
+def test_navigation_follows_the_role(client, sign_in):
+    sign_in("support")
+    links = {a.get_text(strip=True) for a in soup(client.get("/admin/")).select("nav.sidebar li a")}
+    assert "异常处理" in links and "异常规则" not in links and "每周趋势" not in links
+    sign_in("compliance")
+    links = {a.get_text(strip=True) for a in soup(client.get("/admin/")).select("nav.sidebar li a")}
+    assert {"异常处理", "异常规则", "每周趋势"} <= links
+
+
 def test_street_with_a_proxy_word_reaches_the_queue_through_a_scan(client, db, sign_in, hz):
     from core.services.triage import scan
 
