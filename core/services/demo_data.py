@@ -30,7 +30,7 @@ from core.models import (
 )
 from core.services import orders as order_service
 from core.services.addresses import ShippingAddress, address_of
-from core.services.demo_triage import bend_orders
+from core.services.demo_triage import add_history, bend_orders
 from core.services.tracking import append_events
 from core.services.triage import scan
 
@@ -417,6 +417,8 @@ def seed_demo(
         n_customers = session.exec(select(func.count(func.distinct(Order.customer_id)))).one()
         bend_orders(session, seed=seed, anchor=anchor, demo_phone=DEMO_PHONE)
     triage = scan(db, anchor)
+    with db.write() as session:
+        add_history(session, seed=seed, anchor=anchor, demo_phone=DEMO_PHONE)
     return SeedSummary(
         orders=len(plan), customers=n_customers, shipments=shipments, events=events, demo_orders=len(SCENARIOS),
         tags=triage.opened,

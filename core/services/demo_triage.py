@@ -74,3 +74,43 @@ def bend_orders(session: Session, *, seed: int, anchor: datetime, demo_phone: st
             sub_status="returning", raw_payload=json.dumps({"context": text, "statusCode": "6", "status": "退回"},
                                                            ensure_ascii=False))],
             source="seed", received_at=at + timedelta(minutes=3))
+
+
+HISTORY_WEEKS = 4
+# How often each rule fired in an ordinary demo week, and which team worked it.
+_HISTORY_WEIGHTS = {
+    "logistics_stalled": 10, "address_proxy_words": 6, "payment_amount_mismatch": 2, "stock_short": 4,
+    "address_no_district": 3, "logistics_no_pickup": 3, "payment_refunded": 3, "compliance_customs_missing": 1,
+    "address_phone_not_mobile": 2, "logistics_returned": 1,
+}
+
+
+def add_history(session: Session, *, seed: int, anchor: datetime, demo_phone: str) -> int:
+    """Resolved tags over the weeks before the anchor, so the weekly trends have weeks to compare.
+    They carry their own fingerprint and so never keep a scan from opening a real tag."""
+    from core.models import OrderTag, TriageRule
+
+    rng = random.Random(seed + 2)
+    rules = {r.code: r for r in session.exec(select(TriageRule)).all()}
+    demo = session.exec(select(Customer.id).where(Customer.phone == normalize_phone(demo_phone))).first()
+    orders = list(session.exec(select(Order.id, Order.created_at).where(Order.customer_id != demo)
+                               .order_by(Order.id)).all())
+    codes = [c for c in _HISTORY_WEIGHTS if c in rules]
+    added = 0
+    for week in range(HISTORY_WEEKS, 0, -1):
+        for _ in range(rng.randrange(18, 40)):
+            opened = anchor - timedelta(days=7 * week - rng.uniform(0, 7))
+            candidates = [order_id for order_id, created in orders if created < opened]
+            if not candidates:
+                continue
+            rule = rules[rng.choices(codes, [_HISTORY_WEIGHTS[c] for c in codes])[0]]
+            resolved = opened + timedelta(hours=rng.uniform(0.3, 30))
+            if resolved >= anchor:
+                continue
+            session.add(OrderTag(
+                order_id=rng.choice(candidates), tag=rule.tag, rule_code=rule.code, queue=rule.queue,
+                detail=json.dumps({"reason": "demo_history"}), fingerprint="demo-history", opened_at=opened,
+                sla_due_at=opened + timedelta(hours=json.loads(rule.params).get("sla_hours", 24)),
+                resolved_at=resolved, resolved_by="support@orderdesk.local", resolution="已处理（演示数据）"))
+            added += 1
+    return added

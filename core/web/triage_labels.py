@@ -77,6 +77,7 @@ REASON = {
     "returned": N_("The parcel is %(sub_status)s (%(carrier)s %(tracking_no)s)."),
     "customs_missing_province": N_("Ships to %(value)s (cross-border) without a customs declaration."),
     "customs_missing_phone": N_("Recipient's phone is %(value)s (cross-border) without a customs declaration."),
+    "demo_history": N_("Demo data: an exception from an earlier week, already resolved."),
 }
 
 

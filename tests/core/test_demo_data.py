@@ -93,7 +93,7 @@ def test_refuses_a_database_with_orders(seeded):
 def test_seeding_installs_the_rules_and_fills_every_triage_queue(seeded):
     db, summary = seeded
     with db.read() as session:
-        tags = session.exec(select(OrderTag)).all()
+        tags = session.exec(select(OrderTag).where(OrderTag.resolved_at.is_(None))).all()
         demo_ids = {o.id for o in _demo_orders(db)}
     assert summary.tags == len(tags) > 0
     assert {t.queue for t in tags} == set(TriageQueue)
@@ -102,3 +102,19 @@ def test_seeding_installs_the_rules_and_fills_every_triage_queue(seeded):
     assert all(t.opened_at == ANCHOR for t in tags)
     bent = {t.order_id for t in tags if t.tag in ("address_risk", "compliance")}
     assert bent and not bent & demo_ids, "the demo phone's orders stay as the portal demo shows them"
+
+
+def test_earlier_weeks_have_resolved_tags_for_the_weekly_trends(seeded):
+    from zoneinfo import ZoneInfo
+
+    from core.services.triage_report import Week, weekly
+
+    db, _ = seeded
+    zone = ZoneInfo("Asia/Shanghai")
+    last_week = Week.of(ANCHOR.astimezone(zone).date()).previous()
+    report = weekly(db, last_week, zone)
+    assert report.total.current > 0 and report.total.previous > 0
+    assert report.resolved.current > 0 and report.median_seconds[0] is not None
+    with db.read() as session:
+        history = session.exec(select(OrderTag).where(OrderTag.fingerprint == "demo-history")).all()
+    assert history and all(t.resolved_at is not None and t.resolved_at < ANCHOR for t in history)
