@@ -25,6 +25,9 @@ from admin.orders import (
     order_page,
     order_search,
 )
+from admin.reports import weekly_csv, weekly_page
+from admin.triage import assign_tag, resolve_tag, send_reply, tag_page, triage_queue_page
+from admin.triage_rules import preview_rule, rule_page, rules_page, save_rule
 
 admin_router = Router(
     path="/admin",
@@ -35,6 +38,9 @@ admin_router = Router(
         mark_shipped, cancel_order, order_evidence,
         dispute_list, open_dispute, dispute_page, generate_evidence, download_pack, change_status,
         audit_page, audit_export, health_page,
+        triage_queue_page, tag_page, resolve_tag, assign_tag, send_reply,
+        rules_page, rule_page, preview_rule, save_rule,
+        weekly_page, weekly_csv,
     ],
     exception_handlers={StaffLoginRequired: staff_login_required_handler,
                         PermissionDeniedException: forbidden_handler},

@@ -17,7 +17,7 @@ from core.errors import DomainError, InvalidInput
 from core.i18n import gettext
 from core.models import Carrier, Channel, OrderStatus, Staff
 from core.money import to_decimal
-from core.services import admin_orders, audit, customer_orders, disputes, evidence
+from core.services import admin_orders, audit, customer_orders, disputes, evidence, triage_queue
 from core.services import orders as order_service
 from core.services.addresses import PROVINCES, AddressErrors, AlreadyShipped, address_of, change_address, present
 from core.services.evidence_packs import pack_for_download
@@ -81,7 +81,8 @@ def _order_page(request: Request, db, staff: Staff, ref: str, *, reveal: bool = 
                  "shown": present(address_of(order), full=reveal),
                  "verdict": evidence.analyse(order), "verdict_lines": _verdict_lines(order, request),
                  "expected_delivery": customer_orders.expected_delivery(order), "disputes": disputes.for_order(db, order.id),
-                 "carriers": list(Carrier), "provinces": PROVINCES, "dispute_kinds": _dispute_kinds(), **extra},
+                 "carriers": list(Carrier), "provinces": PROVINCES, "dispute_kinds": _dispute_kinds(),
+                 "triage_tags": triage_queue.tags_of_order(db, order.id), **extra},
     )
 
 

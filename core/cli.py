@@ -44,7 +44,8 @@ def _cmd_seed_demo(args: argparse.Namespace) -> int:
     print(
         f"Demo data: {summary.orders} orders, {summary.customers} customers, "
         f"{summary.shipments} shipments, {summary.events} tracking events. "
-        f"Demo phone {DEMO_PHONE} owns {summary.demo_orders} orders."
+        f"Demo phone {DEMO_PHONE} owns {summary.demo_orders} orders. "
+        f"Triage scan: {summary.tags} exceptions tagged."
     )
     logins = get_settings().var_dir / "demo-logins.txt"
     if seed_demo_staff(db, logins):
@@ -232,6 +233,18 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_triage_scan(args: argparse.Namespace) -> int:
+    from core.db import get_database
+    from core.services.triage import scan
+
+    result = scan(get_database())
+    print(f"triage scan: {result.orders} orders checked, {result.hits} findings: {result.opened} tags opened, "
+          f"{result.already_open} already open, {result.kept_resolved} left resolved")
+    for code, count in sorted(result.by_rule.items()):
+        print(f"  {code}: {count} opened")
+    return 0
+
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
@@ -297,6 +310,11 @@ def build_parser() -> argparse.ArgumentParser:
     reset.add_argument("--email", required=True)
     reset.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     reset.set_defaults(func=_cmd_staff_reset)
+
+    triage = sub.add_parser("triage-scan", help="tag orders that need attention (run it every few minutes)",
+                            description="Run the triage rules over recent orders and open a tag for each new "
+                                        "exception; open and resolved tags are left as they are.")
+    triage.set_defaults(func=_cmd_triage_scan)
 
     audit_cmd = sub.add_parser("verify-audit", help="check the audit log's hash chain",
                                description="Recompute the audit log's hash chain; exit 1 if altered.")

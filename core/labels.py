@@ -83,6 +83,7 @@ HISTORY = {
     "note": N_("Note added"),
     "dispute_opened": N_("Dispute opened"),
     "cancel_reason": N_("Cancellation reason recorded"),
+    "reply": N_("Customer service reply recorded"),
 }
 
 

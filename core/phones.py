@@ -64,3 +64,11 @@ def mask_phone(e164: str) -> str:
     if len(digits) <= 7:
         return digits[:2] + "*" * max(len(digits) - 2, 0)
     return digits[:3] + "****" + digits[-4:]
+
+
+def country_code(e164: str) -> int | None:
+    """The calling code of a stored number (86 for mainland China), or None if unreadable."""
+    try:
+        return phonenumbers.parse(e164, DEFAULT_REGION).country_code
+    except NumberParseException:
+        return None

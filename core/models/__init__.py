@@ -11,6 +11,7 @@ from core.models.staff import AuditEntry, OrderNote, Staff, StaffSession
 from core.models.stock import SkuStock
 from core.models.task import WarehouseTask
 from core.models.terms import ServiceTerms
+from core.models.triage import OrderTag, TriageQueue, TriageRule, TriageTag
 from core.models.types import UTCDateTime, utcnow
 from core.models.warehouse import Warehouse
 
@@ -40,11 +41,15 @@ __all__ = [
     "OrderHistory",
     "OrderLine",
     "OrderStatus",
+    "OrderTag",
     "ServiceTerms",
     "Shipment",
     "SkuStock",
     "TrackingEvent",
     "TrackingTag",
+    "TriageQueue",
+    "TriageRule",
+    "TriageTag",
     "UTCDateTime",
     "Warehouse",
     "utcnow",

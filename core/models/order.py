@@ -87,6 +87,9 @@ class Order(SQLModel, table=True):
     ship_district: str = Field(default="", max_length=32)
     ship_street: str = Field(max_length=200)
     ship_postal_code: str = Field(default="", max_length=12)
+    # The customs declaration of a cross-border parcel (Hong Kong, Macao, Taiwan, abroad);
+    # empty when there is none yet, which the compliance triage rule flags.
+    customs_declaration_no: str = Field(default="", max_length=40, sa_column_kwargs={"server_default": ""})
 
     customer: "Customer" = Relationship()
     warehouse: Optional["Warehouse"] = Relationship()

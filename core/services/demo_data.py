@@ -31,7 +31,9 @@ from core.models import (
 from core.services import notifications
 from core.services import orders as order_service
 from core.services.addresses import ShippingAddress, address_of
+from core.services.demo_triage import add_history, bend_orders
 from core.services.tracking import append_events
+from core.services.triage import scan
 
 ZONE_CN = ZoneInfo("Asia/Shanghai")
 DEMO_PHONE = "13800138000"
@@ -157,6 +159,7 @@ class SeedSummary:
     shipments: int
     events: int
     demo_orders: int
+    tags: int = 0
 
 
 def _rng_ref(rng: random.Random) -> str:
@@ -415,8 +418,13 @@ def seed_demo(
         if low is not None:
             low.on_hand = 3
         n_customers = session.exec(select(func.count(func.distinct(Order.customer_id)))).one()
+        bend_orders(session, seed=seed, anchor=anchor, demo_phone=DEMO_PHONE)
+    triage = scan(db, anchor)
+    with db.write() as session:
+        add_history(session, seed=seed, anchor=anchor, demo_phone=DEMO_PHONE)
     return SeedSummary(
-        orders=len(plan), customers=n_customers, shipments=shipments, events=events, demo_orders=len(SCENARIOS)
+        orders=len(plan), customers=n_customers, shipments=shipments, events=events, demo_orders=len(SCENARIOS),
+        tags=triage.opened,
     )
 
 

@@ -27,6 +27,8 @@ class Permission(StrEnum):
     MANAGE_RULES = "manage_rules"
     MANAGE_STAFF = "manage_staff"
     VIEW_AUDIT = "view_audit"
+    WORK_TRIAGE = "work_triage"
+    VIEW_REPORTS = "view_reports"
 
 
 ROLE_LABELS = {
@@ -41,10 +43,12 @@ P = Permission
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.SUPERVISOR: frozenset({P.VIEW_ORDER, P.VIEW_FULL_PII, P.CHANGE_ADDRESS, P.MARK_SHIPPED, P.CANCEL_ORDER,
-                                P.ADD_NOTE, P.CREATE_DISPUTE, P.EXPORT, P.MANAGE_RULES, P.VIEW_AUDIT}),
-    Role.SUPPORT: frozenset({P.VIEW_ORDER, P.CHANGE_ADDRESS, P.ADD_NOTE, P.CREATE_DISPUTE}),
-    Role.WAREHOUSE: frozenset({P.VIEW_ORDER, P.VIEW_FULL_PII, P.MARK_SHIPPED, P.ADD_NOTE}),
-    Role.COMPLIANCE: frozenset({P.VIEW_ORDER, P.VIEW_FULL_PII, P.EXPORT, P.MANAGE_RULES, P.VIEW_AUDIT}),
+                                P.ADD_NOTE, P.CREATE_DISPUTE, P.EXPORT, P.MANAGE_RULES, P.VIEW_AUDIT,
+                                P.WORK_TRIAGE, P.VIEW_REPORTS}),
+    Role.SUPPORT: frozenset({P.VIEW_ORDER, P.CHANGE_ADDRESS, P.ADD_NOTE, P.CREATE_DISPUTE, P.WORK_TRIAGE}),
+    Role.WAREHOUSE: frozenset({P.VIEW_ORDER, P.VIEW_FULL_PII, P.MARK_SHIPPED, P.ADD_NOTE, P.WORK_TRIAGE}),
+    Role.COMPLIANCE: frozenset({P.VIEW_ORDER, P.VIEW_FULL_PII, P.EXPORT, P.MANAGE_RULES, P.VIEW_AUDIT,
+                                P.WORK_TRIAGE, P.VIEW_REPORTS}),
 }
 
 

@@ -15,6 +15,8 @@ from core.money import format_money
 from core.phones import mask_phone, national_digits
 from core.services.addresses import address_of, present
 from core.services.permissions import can
+from core.web import triage_labels
+from core.web.charts import bar_chart
 
 TEMPLATE_DIR = PROJECT_ROOT / "templates"
 
@@ -66,10 +68,13 @@ def build_environment() -> Environment:
         mask_phone=mask_phone,
         phone_local=national_digits,
         **labels.FILTERS,
+        **triage_labels.FILTERS,
     )
     env.globals.update(
         current_locale=lambda: i18n.current_locale.get(), html_lang=i18n.html_lang, static_url=static_url,
         can=can,
         present_order=lambda order: present(address_of(order), full=False),
+        **triage_labels.GLOBALS,
+        bar_chart=bar_chart,
     )
     return env

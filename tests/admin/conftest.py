@@ -1,16 +1,23 @@
-"""The staff cast: one account per role, and a client signed in as any of them."""
+"""The staff casts for admin tests.
+
+`cast`/`as_staff`: one account per role, each with a TestClient of its own (warehouse staff in HZ).
+`hz`/`sign_in`: roles created on demand and signed in on the shared `client` (triage tests).
+"""
 
 from __future__ import annotations
 
 import re
 
 import pytest
+from bs4 import BeautifulSoup
 from litestar.testing import TestClient
 from sqlmodel import select
 
-from core.models import Warehouse
+from core.models import Staff, Warehouse
 from core.services import staff as staff_service
 from core.services.permissions import Role
+from core.services.staff import create_staff, start_session
+from tests.triage_factories import add_warehouse, install_rules
 
 PASSWORD = "correct horse battery staple"
 
@@ -57,3 +64,34 @@ def as_staff(db, cast):
     yield sign_in
     for client in reversed(clients):
         client.__exit__(None, None, None)
+
+
+def soup(response) -> BeautifulSoup:
+    return BeautifulSoup(response.text, "html.parser")
+
+
+@pytest.fixture
+def hz(db):
+    install_rules(db)
+    return add_warehouse(db, code="HZ", name="杭州仓")
+
+
+@pytest.fixture
+def sign_in(client, db, hz):
+    """sign_in("support") -> the support agent, signed in on `client`."""
+    made: dict[str, Staff] = {}
+
+    def as_role(role: str) -> Staff:
+        if role not in made:
+            made[role] = create_staff(db, email=f"{role}@example.com", role=role, password="correct horse battery",
+                                      warehouse_id=hz.id if role == "warehouse" else None)
+        client.cookies.set("od_staff", start_session(db, made[role]))
+        return made[role]
+
+    return as_role
+
+
+def form_post(client, page_url: str, action: str, data: dict[str, str], **kwargs):
+    """Post like a browser: fetch the page, take the CSRF token from its form, submit."""
+    token = soup(client.get(page_url)).select_one("input[name=_csrf_token]")["value"]
+    return client.post(action, data={**data, "_csrf_token": token}, follow_redirects=False, **kwargs)

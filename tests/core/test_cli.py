@@ -20,7 +20,7 @@ def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.parametrize("command", ["", "migrate", "seed-demo", "serve"])
+@pytest.mark.parametrize("command", ["", "migrate", "seed-demo", "serve", "triage-scan"])
 def test_help_for_every_command(command):
     result = run_cli(*([command] if command else []), "--help", env={})
     assert result.returncode == 0
@@ -41,6 +41,11 @@ def test_migrate_then_seed_demo_then_seed_again(empty_url, tmp_path):
     seeded = run_cli("seed-demo", "--if-empty", env=env)
     assert seeded.returncode == 0, seeded.stderr
     assert "Demo phone 13800138000 owns" in seeded.stdout
+    assert "exceptions tagged" in seeded.stdout
+    # The seed already scanned: a periodic scan right after finds everything open, opens nothing.
+    scanned = run_cli("triage-scan", env=env)
+    assert scanned.returncode == 0, scanned.stderr
+    assert " 0 tags opened" in scanned.stdout and "already open" in scanned.stdout
     again = run_cli("seed-demo", "--if-empty", env=env)
     assert again.returncode == 0
     assert "nothing added" in again.stdout

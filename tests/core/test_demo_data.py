@@ -7,7 +7,7 @@ from sqlmodel import func, select
 
 from core.db import Database
 from core.migrate import upgrade
-from core.models import Customer, Order, OrderStatus, Shipment, TrackingEvent, Warehouse
+from core.models import Customer, Order, OrderStatus, OrderTag, Shipment, TrackingEvent, TriageQueue, Warehouse
 from core.services.demo_data import seed_demo
 
 ANCHOR = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
@@ -88,3 +88,33 @@ def test_refuses_a_database_with_orders(seeded):
     db, _ = seeded
     with pytest.raises(RuntimeError, match="already has orders"):
         seed_demo(db, anchor=ANCHOR)
+
+
+def test_seeding_installs_the_rules_and_fills_every_triage_queue(seeded):
+    db, summary = seeded
+    with db.read() as session:
+        tags = session.exec(select(OrderTag).where(OrderTag.resolved_at.is_(None))).all()
+        demo_ids = {o.id for o in _demo_orders(db)}
+    assert summary.tags == len(tags) > 0
+    assert {t.queue for t in tags} == set(TriageQueue)
+    assert {t.tag for t in tags} == {"address_risk", "stock_gap", "payment_anomaly", "logistics_anomaly",
+                                     "compliance"}
+    assert all(t.opened_at == ANCHOR for t in tags)
+    bent = {t.order_id for t in tags if t.tag in ("address_risk", "compliance")}
+    assert bent and not bent & demo_ids, "the demo phone's orders stay as the portal demo shows them"
+
+
+def test_earlier_weeks_have_resolved_tags_for_the_weekly_trends(seeded):
+    from zoneinfo import ZoneInfo
+
+    from core.services.triage_report import Week, weekly
+
+    db, _ = seeded
+    zone = ZoneInfo("Asia/Shanghai")
+    last_week = Week.of(ANCHOR.astimezone(zone).date()).previous()
+    report = weekly(db, last_week, zone)
+    assert report.total.current > 0 and report.total.previous > 0
+    assert report.resolved.current > 0 and report.median_seconds[0] is not None
+    with db.read() as session:
+        history = session.exec(select(OrderTag).where(OrderTag.fingerprint == "demo-history")).all()
+    assert history and all(t.resolved_at is not None and t.resolved_at < ANCHOR for t in history)

@@ -1,15 +1,19 @@
 """The migrations are the only way the schema is made; they must equal the models."""
 
+import json
+from datetime import UTC, datetime
+
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import MetaData, Table, inspect, select, text
 from sqlmodel import SQLModel
 
 import core.models  # noqa: F401
 from core.db import make_engine
 from core.migrate import alembic_config, pending_revisions, upgrade
+from core.services.triage_rules import DEFAULT_RULES
 from tests.conftest import BACKENDS, fresh_database_url
 
 
@@ -67,3 +71,38 @@ def test_lookup_indexes_exist(empty_url):
     assert ("status", "created_at") in indexed["orders"]
     assert ("tracking_no",) in indexed["shipment"]
     assert ("shipment_id", "occurred_at") in indexed["tracking_event"]
+
+
+def test_default_triage_rules_are_seeded(empty_url):
+    upgrade(empty_url)
+    engine = make_engine(empty_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT code, tag, queue, enabled, params FROM triage_rule")).all()
+    finally:
+        engine.dispose()
+    assert {code: (tag, queue, bool(enabled), json.loads(params)) for code, tag, queue, enabled, params in rows} == {
+        code: (str(tag), str(queue), True, params) for code, tag, queue, params in DEFAULT_RULES}
+
+
+def test_orders_from_before_triage_get_an_empty_customs_declaration(empty_url):
+    upgrade(empty_url, "6d907e847ec5")
+    engine = make_engine(empty_url)
+    try:
+        now = datetime(2026, 11, 1, tzinfo=UTC).replace(tzinfo=None if engine.dialect.name == "sqlite" else UTC)
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO customer (phone, name, created_at) VALUES ('+8613800138000', '', :now)"),
+                         {"now": now})
+            orders = Table("orders", MetaData(), autoload_with=conn)
+            conn.execute(orders.insert().values(
+                ref="OD0000000001", channel="taobao", channel_order_no="1", customer_id=1, status="paid",
+                currency="CNY", items_total_minor=100, shipping_minor=0, discount_minor=0, total_minor=100,
+                created_at=now, updated_at=now, is_priority=False, link_version=0, ship_recipient="张三",
+                ship_phone="+8613800138000", ship_province="浙江省", ship_city="杭州市", ship_district="西湖区",
+                ship_street="文三路 100 号", ship_postal_code=""))
+        upgrade(empty_url)
+        with engine.connect() as conn:
+            orders = Table("orders", MetaData(), autoload_with=conn)
+            assert conn.execute(select(orders.c.customs_declaration_no)).scalar_one() == ""
+    finally:
+        engine.dispose()

@@ -1,0 +1,112 @@
+"""Staff: the triage queues, one per team, and working a tag (assign, reply, resolve)."""
+
+from __future__ import annotations
+
+from litestar import Request, Response, get, post
+from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTITY
+
+from admin.auth import client_ip, current_staff
+from core.errors import DomainError, InvalidInput
+from core.models import TriageQueue, TriageTag, utcnow
+from core.services import audit, triage_queue
+from core.services.addresses import address_of, present
+from core.services.permissions import Permission, can
+from core.services.staff import list_staff
+from core.web.deps import DB
+from core.web.htmx import render
+
+P = Permission
+
+
+def _queue_url(queue: str) -> str:
+    return f"/admin/triage?queue={queue}"
+
+
+@get("/triage", name="admin_triage", opt={"permission": P.WORK_TRIAGE}, sync_to_thread=True)
+def triage_queue_page(request: Request, db: DB, queue: FromQuery[str] = "", tag: FromQuery[str] = "",
+                      mine: FromQuery[str] = "", page: FromQuery[int] = 1) -> Template:
+    staff = current_staff(request)
+    queue = queue if queue in set(TriageQueue) else triage_queue.default_queue(staff)
+    tag = tag if tag in set(TriageTag) else ""
+    result = triage_queue.queue_page(db, staff, queue, tag=tag, mine=mine == "1", page=page)
+    return render(request, "admin/triage.html", "admin/_triage_queue.html", {
+        "staff": staff, "result": result, "queues": list(TriageQueue), "tags": list(TriageTag),
+        "params": {"queue": queue, "tag": tag, "mine": mine if mine == "1" else ""}})
+
+
+def _tag_page(request: Request, db, tag_id: int, *, status_code: int = 200, reveal: bool = False,  # noqa: ANN001
+              **extra) -> Template:
+    """Personal data masked as everywhere in lists; a role that may see it in full reveals it
+    on purpose (recorded in the audit log by the caller), which also puts the name in the reply."""
+    staff = current_staff(request)
+    view = triage_queue.get_tag(db, staff, tag_id)
+    full = reveal and can(staff.role, P.VIEW_FULL_PII)
+    owners = [s for s in list_staff(db) if s.active or s.id == view.tag.owner_id]
+    return Template(template_name="admin/triage_tag.html", status_code=status_code, context={
+        "staff": staff, "view": view, "shown": present(address_of(view.order), full=full),
+        "reply": triage_queue.reply_for(view, full_name=full), "now": utcnow(), "owners": owners,
+        "owner": next((s for s in owners if s.id == view.tag.owner_id), None), "reveal": full, **extra})
+
+
+@get("/triage/tags/{tag_id:int}", name="admin_triage_tag", opt={"permission": P.WORK_TRIAGE}, sync_to_thread=True)
+def tag_page(request: Request, db: DB, tag_id: FromPath[int], replied: FromQuery[str] = "",
+             reveal: FromQuery[bool] = False) -> Template:
+    staff = current_staff(request)
+    reveal = reveal and can(staff.role, P.VIEW_FULL_PII)
+    page = _tag_page(request, db, tag_id, replied=replied == "1", reveal=reveal)
+    if reveal:
+        audit.record(db, staff=staff, action="reveal", order_ref=page.context["view"].order.ref,
+                     client_ip=client_ip(request), detail={"tag": tag_id})
+    return page
+
+
+@post("/triage/tags/{tag_id:int}/resolve", name="admin_triage_resolve", opt={"permission": P.WORK_TRIAGE},
+      sync_to_thread=True)
+def resolve_tag(request: Request, db: DB, tag_id: FromPath[int], data: URLEncodedBody[dict[str, str]]) -> Response:
+    staff = current_staff(request)
+    view = triage_queue.get_tag(db, staff, tag_id)
+    resolution = data.get("resolution", "")
+    try:
+        tag = triage_queue.resolve(db, staff, tag_id, resolution)
+    except InvalidInput as exc:
+        return _tag_page(request, db, tag_id, status_code=HTTP_422_UNPROCESSABLE_ENTITY,
+                         resolve_error=exc.translated(), resolution=resolution)
+    except DomainError as exc:
+        return _tag_page(request, db, tag_id, status_code=HTTP_409_CONFLICT, action_error=exc.translated())
+    audit.record(db, staff=staff, action="triage_resolve", order_ref=view.order.ref, client_ip=client_ip(request),
+                 detail={"tag": tag_id, "rule": tag.rule_code, "resolution": tag.resolution[:500]})
+    return Redirect(path=_queue_url(tag.queue), status_code=HTTP_303_SEE_OTHER)
+
+
+@post("/triage/tags/{tag_id:int}/assign", name="admin_triage_assign", opt={"permission": P.WORK_TRIAGE},
+      sync_to_thread=True)
+def assign_tag(request: Request, db: DB, tag_id: FromPath[int], data: URLEncodedBody[dict[str, str]]) -> Response:
+    staff = current_staff(request)
+    view = triage_queue.get_tag(db, staff, tag_id)
+    raw = data.get("owner", "")
+    # "me", a staff id, or empty to unassign; anything else is refused by the service (-1).
+    owner_id = staff.id if raw == "me" else int(raw) if raw.isdigit() else None if raw == "" else -1
+    try:
+        triage_queue.assign(db, tag_id, owner_id)
+    except InvalidInput as exc:
+        return _tag_page(request, db, tag_id, status_code=HTTP_422_UNPROCESSABLE_ENTITY,
+                         assign_error=exc.translated())
+    audit.record(db, staff=staff, action="triage_assign", order_ref=view.order.ref, client_ip=client_ip(request),
+                 detail={"tag": tag_id, "owner": owner_id})
+    return Redirect(path=f"/admin/triage/tags/{tag_id}", status_code=HTTP_303_SEE_OTHER)
+
+
+@post("/triage/tags/{tag_id:int}/reply", name="admin_triage_reply", opt={"permission": P.WORK_TRIAGE},
+      sync_to_thread=True)
+def send_reply(request: Request, db: DB, tag_id: FromPath[int]) -> Response:
+    staff = current_staff(request)
+    view = triage_queue.get_tag(db, staff, tag_id)
+    try:
+        triage_queue.record_reply(db, staff, tag_id)
+    except InvalidInput as exc:
+        return _tag_page(request, db, tag_id, status_code=HTTP_422_UNPROCESSABLE_ENTITY, reply_error=exc.translated())
+    audit.record(db, staff=staff, action="triage_reply", order_ref=view.order.ref, client_ip=client_ip(request),
+                 detail={"tag": tag_id, "rule": view.tag.rule_code, "sent_by_sms": False})
+    return Redirect(path=f"/admin/triage/tags/{tag_id}?replied=1", status_code=HTTP_303_SEE_OTHER)
