@@ -109,6 +109,13 @@ def retention(db: Database, settings: Settings, now: datetime) -> str:
     return f"{done} orders anonymised (older than {years} years)"
 
 
+def triage_scan(db: Database, settings: Settings, now: datetime) -> str:
+    from core.services.triage import scan
+
+    result = scan(db, now)
+    return f"{result.orders} orders checked, {result.opened} tags opened, {result.already_open} already open"
+
+
 @dataclass(frozen=True)
 class Job:
     name: str
@@ -122,6 +129,7 @@ JOBS = [
     Job("poll_carriers", poll_carriers, timedelta(minutes=30), "*/30 * * * *"),
     Job("stale_shipments", stale_shipments, timedelta(hours=1), "5 * * * *"),
     Job("promise_breaches", promise_breaches, timedelta(minutes=15), "*/15 * * * *"),
+    Job("triage_scan", triage_scan, timedelta(minutes=15), "*/15 * * * *"),
     Job("consistency_check", consistency_check, timedelta(days=1), "30 3 * * *"),
     Job("retention", retention, timedelta(days=1), "45 3 * * *"),
 ]
