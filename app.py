@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 
 from litestar import Litestar
+from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -21,9 +23,18 @@ from core.config import PROJECT_ROOT, Settings, get_settings
 from core.db import Database, get_database
 from core.web.common import healthz, set_language
 from core.web.errors import http_error_handler, not_found_handler, server_error_handler
-from core.web.middleware import locale_middleware, security_headers_hook
+from core.web.middleware import TextCompressionMiddleware, locale_middleware, security_headers_hook
 from core.web.templating import build_environment
 from portal import portal_router
+
+
+def freeze_startup_objects() -> None:
+    """Everything made while importing and building the app (SQLAlchemy mappers,
+    pydantic models, compiled templates: some 100,000 objects) lives as long as the
+    process. Moved out of the collector's reach, they are no longer walked by each full
+    collection, which under load cost about a millisecond of every order page."""
+    gc.collect()
+    gc.freeze()
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> Litestar:
@@ -37,7 +48,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         return state.db
 
     template_config = TemplateConfig(
-        engine=JinjaTemplateEngine.from_environment(build_environment()),
+        engine=JinjaTemplateEngine.from_environment(build_environment(auto_reload=not settings.is_prod)),
     )
     csrf = CSRFConfig(
         secret=settings.secret_key,
@@ -61,6 +72,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         template_config=template_config,
         plugins=[HTMXPlugin()],
         csrf_config=csrf,
+        # Level 6: within 1% of level 9's size on our pages at two-thirds of its time.
+        compression_config=CompressionConfig(backend="gzip", gzip_compress_level=6, minimum_size=500,
+                                             middleware_class=TextCompressionMiddleware),
         middleware=[locale_middleware],
         before_send=[security_headers_hook(settings)],
         exception_handlers={
@@ -69,6 +83,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             HTTPException: http_error_handler,
             Exception: server_error_handler,
         },
+        # Production only: a test run builds hundreds of apps, and frozen garbage is never freed.
+        on_startup=[freeze_startup_objects] if settings.is_prod else [],
         on_shutdown=[lambda: database.dispose()],
         debug=False,
     )
