@@ -7,7 +7,7 @@ in steps (10k, then up to 100k, then up to 1M) and a benchmark can name existing
 keys (a reference, a tracking number, a phone) without asking the database.
 
 The shape follows a shop over two years: three orders per customer, one to three
-lines, two-thirds shipped with three carrier events each, one dispute per thousand
+lines, two-thirds shipped with three carrier events each, one dispute per two hundred
 orders. The rows are realistic in size and spread; hash chains are not valid
 (nothing here verifies them).
 """
@@ -27,7 +27,7 @@ from core.db import make_engine
 
 ORDERS_PER_CUSTOMER = 3
 HISTORY_DAYS = 730
-DISPUTE_EVERY = 1000
+DISPUTE_EVERY = 200
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 # An odd multiplier is a bijection modulo 2**50: unique, random-looking references.
