@@ -62,6 +62,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         reload=args.reload,
         proxy_headers=settings.is_prod,
         log_level="info",
+        access_log=not args.no_access_log,
     )
     return 0
 
@@ -221,6 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (default: PORT or 8000)")
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default: 1)")
     serve.add_argument("--reload", action="store_true", help="restart on code changes (development)")
+    serve.add_argument("--no-access-log", action="store_true",
+                       help="no line per request (production: the TLS proxy in front logs requests)")
     serve.set_defaults(func=_cmd_serve)
 
     verify = sub.add_parser("verify-evidence", help="recompute an order's carrier-event hash chains",
