@@ -141,8 +141,12 @@ def prepare_database(database: str, pg_url: str) -> tuple[str, callable]:
     admin_url = normalize_database_url(pg_url)
     name = f"orderdesk_load_{uuid.uuid4().hex[:8]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001 (any failure gets the same advice)
+        raise SystemExit(f"PostgreSQL is not reachable at {make_url(admin_url).render_as_string()} "
+                         f"({exc.__class__.__name__}); give --pg-url, or --database sqlite") from exc
 
     def drop() -> None:
         with admin.connect() as conn:
@@ -222,7 +226,11 @@ def start_server(args: argparse.Namespace, target: str, port: int, env: dict[str
                  ready_path: str) -> subprocess.Popen:
     """Both apps on one set-up: the chosen server, --workers processes, no access log."""
     python = sys.executable
-    if target == "orderdesk":
+    if target == "orderdesk" and args.server == "granian":
+        command = [python, "-m", "granian", "--interface", "asgi", "--factory", "--host", "127.0.0.1", "--port",
+                   str(port), "--workers", str(args.workers), "--log-level", "warning", "--no-ws",
+                   "app:create_app"]
+    elif target == "orderdesk":
         command = [str(Path(python).parent / "orderdesk"), "serve", "--host", "127.0.0.1", "--port", str(port),
                    "--workers", str(args.workers), "--no-access-log"]
     elif args.server == "granian":
@@ -330,17 +338,19 @@ def main() -> None:
         app = start_server(args, "orderdesk", port, env, "server.log", "/healthz")
         servers.append(app)
         base = f"http://127.0.0.1:{port}"
-        cookie = f'wrk.headers["Cookie"] = "__Host-od_session={keys["session"]}"'
-        results["GET /orders (10 cards)"] = measure(f"{base}/orders", LUA_GET.format(cookie=cookie))
-        results["GET /orders/REF (30 events)"] = measure(f"{base}/orders/{keys['detail_ref']}",
-                                                         LUA_GET.format(cookie=cookie))
-        results["GET /t/TOKEN (tracking link)"] = measure(f"{base}/t/{keys['tracking_token']}",
-                                                          LUA_GET.format(cookie=""))
         import httpx
 
+        # A browser holds the CSRF cookie from its first page on; so do these runs.
         login_page = httpx.get(f"{base}/login")
         csrf_cookie = re.search(r"(__Host-csrftoken=[^;]+)", login_page.headers.get("set-cookie", "")).group(1)
         csrf_token = re.search(r'name="_csrf_token" value="([^"]+)"', login_page.text).group(1)
+        signed_in = f'wrk.headers["Cookie"] = "__Host-od_session={keys["session"]}; {csrf_cookie}"'
+        anonymous = f'wrk.headers["Cookie"] = "{csrf_cookie}"'
+        results["GET /orders (10 cards)"] = measure(f"{base}/orders", LUA_GET.format(cookie=signed_in))
+        results["GET /orders/REF (30 events)"] = measure(f"{base}/orders/{keys['detail_ref']}",
+                                                         LUA_GET.format(cookie=signed_in))
+        results["GET /t/TOKEN (tracking link)"] = measure(f"{base}/t/{keys['tracking_token']}",
+                                                          LUA_GET.format(cookie=anonymous))
         results["POST /login (code request)"] = measure(
             f"{base}/login", LUA_LOGIN.replace("{cookie}", csrf_cookie).replace("{token}", csrf_token),
             warmup=False)

@@ -47,6 +47,9 @@ from core.services import orders as order_service  # noqa: E402
 
 STEP = 100_000  # orders built and inserted per batch (bounded memory)
 TARGET_RATIO = 1.5
+# Measured and printed, but not a lookup with the 1.5x target: exact counts over every
+# order grow with the table by nature (see the README).
+NO_TARGET = {"admin: overview counts (exact, all orders)"}
 ADMIN = Staff(id=0, email="bench@orderdesk.local", role="admin", password_hash="")
 
 
@@ -85,7 +88,7 @@ def lookups(db: Database, size: int) -> dict[str, Callable[[random.Random], obje
         "admin: order list, status=paid": lambda rng: search(status="paid"),
         "admin: order list, no filter": lambda rng: search(),
         "admin: dispute board": lambda rng: disputes.board(db),
-        "admin: overview counts": lambda rng: order_service.count_by_status(db),
+        "admin: overview counts (exact, all orders)": lambda rng: order_service.count_by_status(db),
     }
 
 
@@ -140,14 +143,30 @@ def report(backend: str, sizes: list[int], results: dict[int, dict[str, float]])
     small, large = sizes[0], sizes[-1]
     header = "".join(f"{size:>12,}" for size in sizes)
     print(f"\n{backend}: median latency (ms) by number of orders, and the {large:,}/{small:,} ratio")
-    print(f"  {'lookup':<38}{header}{'ratio':>9}")
+    print(f"  {'lookup':<44}{header}{'ratio':>9}")
     ok = True
     for name in results[small]:
         ratio = results[large][name] / results[small][name]
-        ok &= ratio < TARGET_RATIO
         figures = "".join(f"{results[size][name]:12.2f}" for size in sizes)
-        print(f"  {name:<38}{figures}{ratio:9.2f}{'' if ratio < TARGET_RATIO else '  <-- over ' + str(TARGET_RATIO)}")
+        if name in NO_TARGET:
+            note = "  (no target)"
+        else:
+            ok &= ratio < TARGET_RATIO
+            note = "" if ratio < TARGET_RATIO else f"  <-- over {TARGET_RATIO}"
+        print(f"  {name:<44}{figures}{ratio:9.2f}{note}")
     return ok
+
+
+def require_postgresql(admin_url: str) -> None:
+    engine = create_engine(admin_url)
+    try:
+        with engine.connect():
+            pass
+    except Exception as exc:  # noqa: BLE001 (any failure gets the same advice)
+        raise SystemExit(f"PostgreSQL is not reachable at {make_url(admin_url).render_as_string()} "
+                         f"({exc.__class__.__name__}); give --pg-url, or --backends sqlite") from exc
+    finally:
+        engine.dispose()
 
 
 def main() -> None:
@@ -177,6 +196,7 @@ def main() -> None:
                     path.unlink()
             continue
         admin_url = normalize_database_url(args.pg_url)
+        require_postgresql(admin_url)
         names = {size: f"orderdesk_scale_{size}_{uuid.uuid4().hex[:6]}" for size in sizes}
         admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
         try:

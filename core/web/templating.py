@@ -66,7 +66,10 @@ def static_version(path: str) -> str | None:
 @cache
 def static_url(path: str) -> str:
     """/static/<path>?v=<content hash>: safe to cache forever, changes when the file does."""
-    return f"/static/{path}?v={static_version(path)}"
+    version = static_version(path)
+    if version is None:
+        raise FileNotFoundError(f"static/{path} does not exist (for htmx: make static/vendor/htmx.min.js)")
+    return f"/static/{path}?v={version}"
 
 
 def build_environment(*, auto_reload: bool = True) -> Environment:
