@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 
+from anyio import to_thread
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
@@ -20,7 +21,7 @@ from admin import admin_router
 from api import api_router
 from core import errors as domain_errors
 from core.config import PROJECT_ROOT, Settings, get_settings
-from core.db import Database, get_database
+from core.db import POOL_SIZE, Database, get_database
 from core.web.common import healthz, set_language
 from core.web.errors import http_error_handler, not_found_handler, server_error_handler
 from core.web.middleware import TextCompressionMiddleware, locale_middleware, security_headers_hook
@@ -35,6 +36,13 @@ def freeze_startup_objects() -> None:
     collection, which under load cost about a millisecond of every order page."""
     gc.collect()
     gc.freeze()
+
+
+async def limit_request_threads() -> None:
+    """Sync handlers run in threads; no more of them at once than pooled database
+    connections. More threads would not run Python faster (one interpreter lock per
+    process) but would make each request open and close a connection of its own."""
+    to_thread.current_default_thread_limiter().total_tokens = POOL_SIZE
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> Litestar:
@@ -84,7 +92,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             Exception: server_error_handler,
         },
         # Production only: a test run builds hundreds of apps, and frozen garbage is never freed.
-        on_startup=[freeze_startup_objects] if settings.is_prod else [],
+        on_startup=[limit_request_threads, *([freeze_startup_objects] if settings.is_prod else [])],
         on_shutdown=[lambda: database.dispose()],
         debug=False,
     )
