@@ -96,3 +96,20 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         on_shutdown=[lambda: database.dispose()],
         debug=False,
     )
+
+
+def create_served_app():  # noqa: ANN201 (an ASGI callable)
+    """The app as `orderdesk serve --server granian` runs it. In production it sits behind
+    the TLS proxy, so the client's address (which the sign-in limits count) comes from the
+    proxy's X-Forwarded-For, as uvicorn's proxy_headers does; only 127.0.0.1 is trusted to
+    set it, or FORWARDED_ALLOW_IPS (uvicorn's variable, a comma-separated list)."""
+    settings = get_settings()
+    app = create_app(settings)
+    if not settings.is_prod:
+        return app
+    import os
+
+    from granian.utils.proxies import wrap_asgi_with_proxy_headers
+
+    trusted = [ip.strip() for ip in os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1").split(",") if ip.strip()]
+    return wrap_asgi_with_proxy_headers(app, trusted_hosts=trusted)

@@ -226,13 +226,9 @@ def start_server(args: argparse.Namespace, target: str, port: int, env: dict[str
                  ready_path: str) -> subprocess.Popen:
     """Both apps on one set-up: the chosen server, --workers processes, no access log."""
     python = sys.executable
-    if target == "orderdesk" and args.server == "granian":
-        command = [python, "-m", "granian", "--interface", "asgi", "--factory", "--host", "127.0.0.1", "--port",
-                   str(port), "--workers", str(args.workers), "--log-level", "warning", "--no-ws",
-                   "app:create_app"]
-    elif target == "orderdesk":
-        command = [str(Path(python).parent / "orderdesk"), "serve", "--host", "127.0.0.1", "--port", str(port),
-                   "--workers", str(args.workers), "--no-access-log"]
+    if target == "orderdesk":
+        command = [str(Path(python).parent / "orderdesk"), "serve", "--server", args.server, "--host", "127.0.0.1",
+                   "--port", str(port), "--workers", str(args.workers), "--no-access-log"]
     elif args.server == "granian":
         command = [python, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port),
                    "--workers", str(args.workers), "--log-level", "warning", "--no-ws", "bench_hello:app"]

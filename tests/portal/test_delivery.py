@@ -87,3 +87,37 @@ def test_production_app_moves_its_startup_objects_out_of_the_collector(db, tmp_p
             assert gc.get_freeze_count() > 10_000
     finally:
         gc.unfreeze()
+
+
+def test_served_production_app_takes_the_client_address_from_the_local_proxy(db, tmp_path, monkeypatch):
+    """Behind the TLS proxy every request comes from 127.0.0.1; the sign-in limits must
+    count the shopper's address that the proxy forwards, and only the proxy may set it."""
+    import anyio
+    import httpx
+    from sqlmodel import select
+
+    import app as orderdesk_app
+    from core.models import LoginCode
+    from core.sms import ConsoleSms
+
+    settings = load_settings({"ORDERDESK_ENV": "prod", "SECRET_KEY": "p" * 40, "DATABASE_URL": db.url,
+                              "PUBLIC_BASE_URL": "https://shop.example", "SMS_PROVIDER": "http",
+                              "SMS_HTTP_URL": "http://127.0.0.1:9/", "SMS_HTTP_KEY": "k", "SMS_HTTP_SECRET": "s",
+                              "ORDERDESK_VAR_DIR": str(tmp_path)})
+    monkeypatch.setattr(orderdesk_app, "get_settings", lambda: settings)
+    monkeypatch.setattr(orderdesk_app, "create_app", lambda s: create_app(s, db))
+    monkeypatch.setattr("portal.auth.get_sms_provider", lambda _settings: ConsoleSms(tmp_path / "outbox.jsonl"))
+    served = orderdesk_app.create_served_app()
+
+    async def ask_for_code(peer: str, phone: str) -> None:
+        transport = httpx.ASGITransport(app=served, client=(peer, 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="https://shop.example") as browser:
+            page = await browser.get("/login")
+            token = page.text.split('name="_csrf_token" value="')[1].split('"')[0]
+            await browser.post("/login", data={"phone": phone, "_csrf_token": token},
+                               headers={"X-Forwarded-For": "203.0.113.50", "HX-Request": "true"})
+
+    anyio.run(ask_for_code, "127.0.0.1", "13800138000")
+    anyio.run(ask_for_code, "198.51.100.7", "13912345678")  # not the proxy: its X-Forwarded-For is ignored
+    with db.read() as session:
+        assert sorted(session.exec(select(LoginCode.client_ip)).all()) == ["198.51.100.7", "203.0.113.50"]
