@@ -143,7 +143,10 @@ def board(db: Database, *, status: str = "", kind: str = "", now: datetime | Non
         by_status = Counter(dict(session.exec(select(Dispute.status, func.count()).group_by(Dispute.status)).all()))
         by_kind = Counter(dict(session.exec(select(Dispute.kind, func.count()).group_by(Dispute.kind)).all()))
         overdue = session.exec(select(func.count()).select_from(Dispute).where(overdue_open)).one()
-        matching = session.exec(select(func.count()).select_from(Dispute).where(*filters)).one()
+        if status and kind:
+            matching = session.exec(select(func.count()).select_from(Dispute).where(*filters)).one()
+        else:
+            matching = by_status[status] if status else by_kind[kind] if kind else sum(by_status.values())
     return DisputeBoard(disputes=[(d, o) for d, o in rows], by_status=by_status, by_kind=by_kind, overdue=overdue,
                         matching=matching)
 

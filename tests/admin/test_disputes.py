@@ -30,3 +30,13 @@ def test_board_shows_the_most_urgent_first_and_says_how_many_are_left_out(as_sta
     page = BeautifulSoup(client.get("/admin/disputes").text, "html.parser")
     assert [a.get_text(strip=True) for a in page.select("tbody a")] == [f"#{opened['overdue']}", f"#{opened['soon']}"]
     assert "The 2 most urgent of 4 disputes are shown" in page.get_text(" ", strip=True)
+
+
+def test_board_filters_count_what_they_match(db, cast):
+    admin = cast["admin"]
+    for kind in ("late", "late", "damaged"):
+        disputes.open_dispute(db, admin, make_order(db).ref, kind=kind, claim="……")
+    assert disputes.board(db, kind="late").matching == 2
+    assert disputes.board(db, status="open").matching == 3
+    assert disputes.board(db, status="open", kind="damaged").matching == 1
+    assert disputes.board(db, status="won").matching == 0
