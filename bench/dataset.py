@@ -269,17 +269,23 @@ def load(url: str, start: int, stop: int, anchor: datetime) -> dict[str, int]:
 
 
 def analyze(url: str) -> None:
-    """Refresh the planner's statistics, as PostgreSQL's autovacuum would after a load,
-    and on SQLite move the load out of the write-ahead log (as its checkpoints would)."""
+    """Bring the database to the state it is in after a while in production: on PostgreSQL
+    VACUUM ANALYZE, which autovacuum runs by itself soon after a large insert (statistics
+    for the planner, the visibility map for index-only scans); on SQLite ANALYZE and a
+    checkpoint that moves the load out of the write-ahead log, as its checkpoints would."""
     engine = make_engine(url)
     raw = engine.raw_connection()
     try:
-        cursor = raw.cursor()
-        cursor.execute("ANALYZE")
         if engine.dialect.name == "sqlite":
+            cursor = raw.cursor()
+            cursor.execute("ANALYZE")
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-        cursor.close()
-        raw.commit()
+            cursor.close()
+            raw.commit()
+        else:
+            raw.driver_connection.autocommit = True  # VACUUM cannot run inside a transaction
+            with raw.cursor() as cursor:
+                cursor.execute("VACUUM ANALYZE")
     finally:
         raw.close()
         engine.dispose()

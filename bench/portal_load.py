@@ -272,6 +272,8 @@ def wrk(url: str, script: str, *, connections: int, duration: float, threads: in
 
 
 def main() -> None:
+    # A stop (Ctrl-C or SIGTERM) still runs the clean-up: servers stopped, scratch databases dropped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database", choices=["postgresql", "sqlite"], default="postgresql")
     parser.add_argument("--pg-url", default=os.environ.get("TEST_DATABASE_URL",

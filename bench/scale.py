@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import signal
 import statistics
 import sys
 import tempfile
@@ -170,6 +171,8 @@ def require_postgresql(admin_url: str) -> None:
 
 
 def main() -> None:
+    # A stop (Ctrl-C or SIGTERM) still runs the clean-up: servers stopped, scratch databases dropped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="10000,100000,1000000", help="comma-separated order counts")
     parser.add_argument("--backends", default="sqlite,postgresql")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from sqlalchemy import literal
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, func, select
 
@@ -101,8 +102,9 @@ def search(db: Database, staff: Staff, query: OrderQuery, *, limit: int | None =
         if limit is None:
             orders = list(session.exec(ordered).all())
             return OrderResults(orders=orders, page=page, has_next=False, total=len(orders), query=query)
+        # Selecting a constant lets PostgreSQL count from the filter's index alone (index-only scan).
         counted = session.exec(
-            select(func.count()).select_from(statement.with_only_columns(Order.id).limit(COUNT_CAP + 1).subquery())
+            select(func.count()).select_from(statement.with_only_columns(literal(1), maintain_column_froms=True).limit(COUNT_CAP + 1).subquery())
         ).one()
         orders = list(session.exec(ordered.offset((page - 1) * limit).limit(limit + 1)).all())
     return OrderResults(orders=orders[:limit], page=page, has_next=len(orders) > limit,
