@@ -1,16 +1,18 @@
 """The portal under load, against a bare Litestar app on the same server as the ceiling.
 
     .venv/bin/python bench/portal_load.py [--database postgresql|sqlite] [--workers 2]
-                                          [--server uvicorn|granian] [--connections 50] [--duration 10]
+                                          [--server granian|uvicorn] [--connections 50] [--duration 10]
 
 Needs wrk (Debian: `apt-get install -y wrk`; `make bench-load` installs it).
 
 orderdesk runs as in production: ORDERDESK_ENV=prod (secret key, explicit database,
 https public address, the HTTP SMS provider pointed at a stand-in gateway on
-loopback, __Host- cookies, HSTS), `orderdesk serve --workers N` without access log,
-on PostgreSQL (or SQLite) holding 10,000 background orders plus the signed-in
-shopper's: 12 orders, one with 30 carrier events. The bare app ("hello") runs on the
-same server with the same worker count. Every wrk run asks for gzip like a browser.
+loopback, __Host- cookies, HSTS), started with `orderdesk serve --server granian
+--workers 2 --no-access-log` (one worker per core), on PostgreSQL (or SQLite) holding
+10,000 background orders plus the signed-in shopper's: 12 orders, one with 30 carrier
+events. The bare app ("hello") runs on the same server with the same worker count, and
+is measured again before each endpoint (a shared machine's load changes by the minute).
+Every wrk run sends gzip in Accept-Encoding and the CSRF cookie, like a browser.
 
 Measured, each for --duration seconds at --connections connections after a warm-up:
   GET /orders            the signed-in shopper's order list (10 cards)
@@ -279,7 +281,7 @@ def main() -> None:
     parser.add_argument("--pg-url", default=os.environ.get("TEST_DATABASE_URL",
                                                            "postgresql://postgres@127.0.0.1:5432/test"),
                         help="a PostgreSQL URL whose server may create and drop a scratch database")
-    parser.add_argument("--server", choices=["uvicorn", "granian"], default="uvicorn")
+    parser.add_argument("--server", choices=["uvicorn", "granian"], default="granian")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--duration", type=float, default=10, help="seconds per measured run")
