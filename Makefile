@@ -7,7 +7,7 @@ HTMX_VERSION := 2.0.8
 HTMX_SHA256 := 22283ef68cb7545914f0a88a1bdedc7256a703d1d580c1d255217d0a50d31313
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint serve migrate seed system-deps browser-deps i18n clean
+.PHONY: run test lint serve migrate seed system-deps browser-deps i18n clean bench-load bench-scale
 
 run: $(VENV)/.installed system-deps static/vendor/htmx.min.js
 	@$(BIN)/orderdesk migrate
@@ -74,6 +74,22 @@ seed: $(VENV)/.installed
 
 serve: $(VENV)/.installed
 	$(BIN)/orderdesk serve
+
+# Benchmarks (README, "Performance"). Both use PostgreSQL at BENCH_PG_URL for their scratch
+# databases; pass e.g. BENCH_ARGS="--database sqlite" or BENCH_ARGS="--sizes 10000,100000".
+BENCH_PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
+BENCH_ARGS ?=
+
+# The portal under wrk (Debian's package) next to a bare Litestar app: about 3 minutes.
+bench-load: $(VENV)/.installed static/vendor/htmx.min.js
+	@command -v wrk >/dev/null || { \
+	  echo "Installing wrk (the HTTP load generator) for the load benchmark"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk; }
+	$(BIN)/python bench/portal_load.py --pg-url $(BENCH_PG_URL) $(BENCH_ARGS)
+
+# The same lookups at 10k, 100k and 1M orders on SQLite and PostgreSQL: about 15 minutes.
+bench-scale: $(VENV)/.installed
+	$(BIN)/python bench/scale.py --pg-url $(BENCH_PG_URL) $(BENCH_ARGS)
 
 # Extract messages and merge them into the catalogs; translate the new entries in the .po files.
 i18n: $(VENV)/.installed

@@ -18,6 +18,11 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Connections kept open per process. The web app runs at most this many request threads
+# (app.py), so a request never opens a connection of its own: beyond the pool, SQLAlchemy
+# opens an overflow connection per checkout and closes it after, which on PostgreSQL
+# means a new server process per request.
+POOL_SIZE = 16
 
 
 def _prepare_sqlite(engine: Engine) -> None:
@@ -48,12 +53,12 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             url,
             echo=echo,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
-            pool_size=8,
+            pool_size=POOL_SIZE,
             max_overflow=16,
         )
         _prepare_sqlite(engine)
         return engine
-    return create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_engine(url, echo=echo, pool_size=POOL_SIZE, max_overflow=20, pool_pre_ping=True)
 
 
 class Database:

@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 from babel.numbers import format_currency, get_currency_precision
 
 from core.errors import InvalidInput
-from core.i18n import N_
+from core.i18n import N_, babel_locale
 
 
 def minor_digits(currency: str) -> int:
@@ -32,4 +32,4 @@ def to_decimal(minor: int, currency: str) -> Decimal:
 
 
 def format_money(minor: int, currency: str, locale: str = "zh_CN") -> str:
-    return format_currency(to_decimal(minor, currency), currency, locale=locale)
+    return format_currency(to_decimal(minor, currency), currency, locale=babel_locale(locale))

@@ -12,6 +12,7 @@ from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 
+from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -35,6 +36,13 @@ def translations_for(locale: str) -> NullTranslations:
     write_mo(buffer, catalog)
     buffer.seek(0)
     return Translations(buffer, domain=DOMAIN)
+
+
+@cache
+def babel_locale(locale: str) -> Locale:
+    """Babel's Locale for a code, parsed once: babel parses a locale given as a string
+    on every call, which costs more than formatting the date or amount itself."""
+    return Locale.parse(locale)
 
 
 def gettext(message: str) -> str:

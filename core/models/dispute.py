@@ -27,7 +27,11 @@ class DisputeStatus(StrEnum):
 
 class Dispute(SQLModel, table=True):
     __tablename__ = "dispute"
-    __table_args__ = (Index("ix_dispute_status_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_dispute_status_due", "status", "due_at"),
+        # The board's list in due order, past the overdue open ones.
+        Index("ix_dispute_due", "due_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     order_id: int = Field(foreign_key="orders.id", index=True)

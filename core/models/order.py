@@ -45,6 +45,8 @@ class Order(SQLModel, table=True):
         Index("ix_orders_channel_order_no", "channel_order_no"),
         Index("ix_orders_ship_recipient", "ship_recipient"),
         Index("ix_orders_warehouse_created", "warehouse_id", "created_at"),
+        # The admin's unfiltered list, newest first, and the placed-between filter.
+        Index("ix_orders_created", "created_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -11,12 +11,13 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import func, or_
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlmodel import Session, select
 
 from core.db import Database
+from core.errors import NotFound
 from core.i18n import N_
-from core.models import Customer, Order, OrderStatus, TrackingEvent, utcnow
+from core.models import Customer, Order, OrderStatus, Shipment, TrackingEvent, utcnow
 
 PAGE_SIZE = 10
 
@@ -66,10 +67,6 @@ class OrderPage:
         return self.page > 1
 
 
-def _customer_id(session: Session, phone: str) -> int | None:
-    return session.exec(select(Customer.id).where(Customer.phone == phone)).first()
-
-
 def latest_events(session: Session, shipment_ids: list[int]) -> dict[int, TrackingEvent]:
     """The newest carrier event of each shipment, in one query."""
     if not shipment_ids:
@@ -98,10 +95,8 @@ def list_orders(
     page = max(page, 1)
     query = query.strip()[:64]
     with db.read() as session:
-        customer_id = _customer_id(session, phone)
-        if customer_id is None:
-            return OrderPage(cards=[], page=1, has_next=False, filter=order_filter, query=query)
-        statement = select(Order).where(Order.customer_id == customer_id)
+        # The owner's phone is part of the query: no separate customer lookup.
+        statement = select(Order).join(Customer, Customer.id == Order.customer_id).where(Customer.phone == phone)
         if order_filter == OrderFilter.RECENT:
             statement = statement.where(Order.created_at >= (now or utcnow()) - timedelta(days=30))
         elif order_filter in _STATUS_FILTERS:
@@ -113,8 +108,8 @@ def list_orders(
                 statement.order_by(Order.created_at.desc(), Order.id.desc())
                 .offset((page - 1) * PAGE_SIZE)
                 .limit(PAGE_SIZE + 1)
-                .options(selectinload(Order.lines), selectinload(Order.shipments))
-            ).all()
+                .options(selectinload(Order.lines), joinedload(Order.shipments))
+            ).unique().all()
         )
         has_next = len(orders) > PAGE_SIZE
         orders = orders[:PAGE_SIZE]
@@ -128,12 +123,24 @@ def list_orders(
 
 
 def get_customer_order(db: Database, phone: str, ref: str) -> Order:
-    """The order with everything its page shows, if (and only if) `phone` owns it."""
-    from core.services.orders import load_full_order
-
+    """The order with everything its page shows, if (and only if) `phone` owns it.
+    Four queries whatever the order holds: the order with its terms and shipments
+    (one row each, joined), then its lines, carrier events and history."""
     with db.read() as session:
-        return load_full_order(session, select(Order).join(Customer, Customer.id == Order.customer_id)
-                               .where(Order.ref == ref, Customer.phone == phone))
+        order = session.exec(
+            select(Order)
+            .join(Customer, Customer.id == Order.customer_id)
+            .where(Order.ref == ref, Customer.phone == phone)
+            .options(
+                joinedload(Order.terms),
+                joinedload(Order.shipments).selectinload(Shipment.events),
+                selectinload(Order.lines),
+                selectinload(Order.history),
+            )
+        ).unique().first()
+    if order is None:
+        raise NotFound(N_("No such order."))
+    return order
 
 
 def expected_delivery(order: Order) -> datetime | None:

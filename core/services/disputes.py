@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case
+from sqlalchemy import func
 from sqlalchemy.orm import selectinload
 from sqlmodel import select
 
@@ -122,29 +122,46 @@ def set_status(db: Database, staff: Staff, dispute_id: int, status: str, note: s
     return dispute
 
 
+BOARD_SIZE = 50
+
+
 @dataclass
 class DisputeBoard:
     disputes: list[tuple[Dispute, Order]]
     by_status: Counter
     by_kind: Counter
     overdue: int
+    # How many disputes match the filters (the list shows the BOARD_SIZE most urgent).
+    matching: int = 0
 
 
 def board(db: Database, *, status: str = "", kind: str = "", now: datetime | None = None) -> DisputeBoard:
+    """The most urgent disputes first: open ones past their due date, then all others
+    by due date. Two index walks (status+due, due) stopped at BOARD_SIZE, and counts
+    done by the database, so the board costs the same with ten disputes or ten thousand."""
     now = now or utcnow()
-    overdue_first = case((Dispute.status.in_(OPEN_STATES) & (Dispute.due_at < now), 0), else_=1)
+    overdue_open = Dispute.status.in_(OPEN_STATES) & (Dispute.due_at < now)
     with db.read() as session:
         statement = select(Dispute, Order).join(Order, Order.id == Dispute.order_id)
+        filters = []
         if status:
-            statement = statement.where(Dispute.status == status)
+            filters.append(Dispute.status == status)
         if kind:
-            statement = statement.where(Dispute.kind == kind)
-        rows = list(session.exec(statement.order_by(overdue_first, Dispute.due_at).limit(500)).all())
-        all_rows = session.exec(select(Dispute.status, Dispute.kind, Dispute.due_at)).all()
-    by_status = Counter(s for s, _, _ in all_rows)
-    by_kind = Counter(k for _, k, _ in all_rows)
-    overdue = sum(1 for s, _, due in all_rows if s in OPEN_STATES and due < now)
-    return DisputeBoard(disputes=[(d, o) for d, o in rows], by_status=by_status, by_kind=by_kind, overdue=overdue)
+            filters.append(Dispute.kind == kind)
+        statement = statement.where(*filters)
+        rows = list(session.exec(statement.where(overdue_open).order_by(Dispute.due_at).limit(BOARD_SIZE)).all())
+        if len(rows) < BOARD_SIZE:
+            rows += session.exec(statement.where(~overdue_open).order_by(Dispute.due_at)
+                                 .limit(BOARD_SIZE - len(rows))).all()
+        by_status = Counter(dict(session.exec(select(Dispute.status, func.count()).group_by(Dispute.status)).all()))
+        by_kind = Counter(dict(session.exec(select(Dispute.kind, func.count()).group_by(Dispute.kind)).all()))
+        overdue = session.exec(select(func.count()).select_from(Dispute).where(overdue_open)).one()
+        if status and kind:
+            matching = session.exec(select(func.count()).select_from(Dispute).where(*filters)).one()
+        else:
+            matching = by_status[status] if status else by_kind[kind] if kind else sum(by_status.values())
+    return DisputeBoard(disputes=[(d, o) for d, o in rows], by_status=by_status, by_kind=by_kind, overdue=overdue,
+                        matching=matching)
 
 
 def for_order(db: Database, order_id: int) -> list[Dispute]:

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 from datetime import datetime, timedelta
 
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 from sqlmodel import select
 
 from core.config import Settings
@@ -50,11 +50,12 @@ def resolve(db: Database, token: str, *, secret: str, now: datetime | None = Non
     if (now or utcnow()).timestamp() > expires:
         raise NotFound(N_("This tracking link has expired."))
     with db.read() as session:
+        # What the tracking page shows: shipments, their events, the terms behind the expected date.
         order = session.exec(
             select(Order)
             .where(Order.ref == ref)
-            .options(selectinload(Order.lines), selectinload(Order.shipments).selectinload(Shipment.events))
-        ).first()
+            .options(joinedload(Order.terms), joinedload(Order.shipments).selectinload(Shipment.events))
+        ).unique().first()
     if order is None or order.link_version != version_no:
         raise NotFound(N_("This tracking link is not valid."))
     return order

@@ -71,10 +71,14 @@ def _hash(secret: str, *parts: str) -> str:
     return hmac.new(secret.encode(), ":".join(parts).encode(), hashlib.sha256).hexdigest()
 
 
-def _lock_phone(session: Session, phone: str) -> None:
-    """Serialise code requests for one phone. SQLite's BEGIN IMMEDIATE already does."""
+def _lock_requester(session: Session, phone: str, client_ip: str) -> None:
+    """Serialise code requests for one phone, and for one client IP, so that neither
+    limit can be overrun by requests checking at the same moment. Always phone first,
+    then IP: two requests never wait on each other in opposite order. SQLite's
+    BEGIN IMMEDIATE already serialises every writer."""
     if session.get_bind().dialect.name == "postgresql":
-        session.exec(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), params={"key": "otp:" + phone})
+        for key in ("otp:" + phone, "otp-ip:" + client_ip):
+            session.exec(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), params={"key": key})
 
 
 def _backoff_wait(session: Session, phone: str, now: datetime) -> timedelta:
@@ -100,6 +104,33 @@ def allowed_phone(raw_phone: str, allowed_country_codes: tuple[int, ...]) -> str
     return phone
 
 
+def _refusal(session: Session, phone: str, client_ip: str, now: datetime) -> RateLimited | None:
+    """Why no code may be sent now, or None."""
+    recent = session.exec(
+        select(LoginCode.created_at)
+        .where(LoginCode.phone == phone, LoginCode.created_at >= now - timedelta(hours=1))
+        .order_by(LoginCode.created_at)
+    ).all()
+    if recent and now - recent[-1] < RESEND_GAP:
+        wait = (recent[-1] + RESEND_GAP - now).total_seconds()
+        return RateLimited(N_("A code was just sent. You can ask for a new one in %(seconds)s seconds."),
+                           retry_after=wait, seconds=int(wait) + 1)
+    if len(recent) >= MAX_CODES_PER_HOUR:
+        wait = (recent[0] + timedelta(hours=1) - now).total_seconds()
+        return RateLimited(N_("Too many codes for this number. Try again in %(minutes)s minutes."),
+                           retry_after=wait, minutes=int(wait // 60) + 1)
+    from_ip = session.exec(
+        select(func.count()).where(LoginCode.client_ip == client_ip, LoginCode.created_at >= now - timedelta(hours=1))
+    ).one()
+    if from_ip >= MAX_CODES_PER_IP_HOUR:
+        return RateLimited(N_("Too many codes requested from this network. Try again later."), retry_after=3600)
+    backoff = _backoff_wait(session, phone, now)
+    if backoff:
+        return RateLimited(N_("Too many wrong codes. Try again in %(seconds)s seconds."),
+                           retry_after=backoff.total_seconds(), seconds=int(backoff.total_seconds()) + 1)
+    return None
+
+
 def request_code(
     db: Database,
     sms: SmsProvider,
@@ -114,30 +145,17 @@ def request_code(
     now = now or utcnow()
     code = f"{secrets.randbelow(10**6):06d}"
     challenge = secrets.token_urlsafe(32)
+    # Most requests past a limit are refused from a plain read, without queueing for the
+    # write lock; the check that counts is repeated under the lock before a code is stored.
+    with db.read() as session:
+        refusal = _refusal(session, phone, client_ip, now)
+    if refusal is not None:
+        raise refusal
     with db.write() as session:
-        _lock_phone(session, phone)
-        recent = session.exec(
-            select(LoginCode.created_at)
-            .where(LoginCode.phone == phone, LoginCode.created_at >= now - timedelta(hours=1))
-            .order_by(LoginCode.created_at)
-        ).all()
-        if recent and now - recent[-1] < RESEND_GAP:
-            wait = (recent[-1] + RESEND_GAP - now).total_seconds()
-            raise RateLimited(N_("A code was just sent. You can ask for a new one in %(seconds)s seconds."),
-                              retry_after=wait, seconds=int(wait) + 1)
-        if len(recent) >= MAX_CODES_PER_HOUR:
-            wait = (recent[0] + timedelta(hours=1) - now).total_seconds()
-            raise RateLimited(N_("Too many codes for this number. Try again in %(minutes)s minutes."),
-                              retry_after=wait, minutes=int(wait // 60) + 1)
-        from_ip = session.exec(
-            select(func.count()).where(LoginCode.client_ip == client_ip, LoginCode.created_at >= now - timedelta(hours=1))
-        ).one()
-        if from_ip >= MAX_CODES_PER_IP_HOUR:
-            raise RateLimited(N_("Too many codes requested from this network. Try again later."), retry_after=3600)
-        backoff = _backoff_wait(session, phone, now)
-        if backoff:
-            raise RateLimited(N_("Too many wrong codes. Try again in %(seconds)s seconds."),
-                              retry_after=backoff.total_seconds(), seconds=int(backoff.total_seconds()) + 1)
+        _lock_requester(session, phone, client_ip)
+        refusal = _refusal(session, phone, client_ip, now)
+        if refusal is not None:
+            raise refusal
         session.add(
             LoginCode(
                 phone=phone,

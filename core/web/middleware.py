@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from http.cookies import CookieError, SimpleCookie
+from urllib.parse import parse_qs
 
+from litestar.middleware.compression import CompressionMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from core import i18n
@@ -80,9 +82,48 @@ def security_headers_hook(settings: Settings):
         headers = list(message.get("headers", []))
         present = {key.lower() for key, _ in headers}
         headers.extend((k, v) for k, v in fixed if k not in present)
-        # Pages may carry personal data: never keep them in a shared or browser cache.
-        if not scope["path"].startswith("/static/") and b"cache-control" not in present:
+        if scope["path"].startswith("/static/"):
+            headers = [(k, v) for k, v in headers if k.lower() != b"cache-control"]
+            headers.append((b"cache-control", static_cache_control(scope)))
+        elif b"cache-control" not in present:
+            # Pages may carry personal data: never keep them in a shared or browser cache.
             headers.append((b"cache-control", b"no-store"))
         message["headers"] = headers
 
     return add_headers
+
+
+FOREVER = b"public, max-age=31536000, immutable"
+REVALIDATE = b"no-cache"
+
+
+def static_cache_control(scope: Scope) -> bytes:
+    """A static file asked for by the content-hashed URL the templates write
+    (/static/css/portal.css?v=<hash>) never changes under that URL: browsers may keep
+    it for a year without asking again. Any other URL of it revalidates (ETag)."""
+    from core.web.templating import static_version
+
+    asked = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("v", [""])[0]
+    path = scope["path"].removeprefix("/static/")
+    return FOREVER if asked and asked == static_version(path) else REVALIDATE
+
+
+# Text shrinks to a fifth under gzip; PDFs, images and fonts are compressed already.
+COMPRESSIBLE = (b"text/", b"application/javascript", b"application/json", b"image/svg+xml")
+
+
+class TextCompressionMiddleware(CompressionMiddleware):
+    """Litestar's compression, limited to responses whose type is text."""
+
+    def create_compression_send_wrapper(self, send: Send, compression_encoding, scope: Scope) -> Send:  # noqa: ANN001
+        compressing = super().create_compression_send_wrapper(send, compression_encoding, scope)
+        passthrough = False
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal passthrough
+            if message["type"] == "http.response.start":
+                content_type = next((v for k, v in message.get("headers", []) if k.lower() == b"content-type"), b"")
+                passthrough = not content_type.lower().startswith(COMPRESSIBLE)
+            await (send if passthrough else compressing)(message)
+
+        return send_wrapper

@@ -226,3 +226,31 @@ def test_pending_phone_is_found_from_the_challenge_only(db, sms):
     assert verification.pending_phone(db, challenge=sent.challenge, secret=SECRET) == "+8613800138000"
     assert verification.pending_phone(db, challenge=sent.challenge + "x", secret=SECRET) is None
     assert verification.pending_phone(db, challenge=sent.challenge, secret=SECRET + "other") is None
+
+
+def test_network_limit_holds_when_requests_for_many_phones_arrive_at_once(db, sms):
+    """Eighteen codes already went to this network; of eight requests at the same moment
+    for eight other phones, exactly two get a code (the limit is twenty an hour)."""
+    import threading
+
+    for n in range(18):
+        ask(db, sms, f"1390000{n:04d}", at=T0 + timedelta(seconds=n), ip="198.51.100.9")
+    start = threading.Barrier(8)
+    outcomes: list[str] = []
+
+    def request(n: int) -> None:
+        start.wait()
+        try:
+            ask(db, sms, f"1370000{n:04d}", at=T0 + timedelta(minutes=5), ip="198.51.100.9")
+            outcomes.append("sent")
+        except RateLimited:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=request, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["refused"] * 6 + ["sent"] * 2
+    with db.read() as session:
+        assert len(session.exec(select(LoginCode).where(LoginCode.client_ip == "198.51.100.9")).all()) == 20

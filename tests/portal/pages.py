@@ -29,6 +29,11 @@ def texts(page: BeautifulSoup | Tag, selector: str) -> list[str]:
     return [text(node) for node in page.select(selector)]
 
 
+def varies_on(response) -> set[str]:  # noqa: ANN001
+    """The request headers a cache must key this response on (lower case)."""
+    return {name.strip().lower() for name in response.headers.get("vary", "").split(",") if name.strip()}
+
+
 def is_fragment(page: BeautifulSoup) -> bool:
     return page.find("html") is None and page.find("body") is None
 
