@@ -82,7 +82,8 @@ def test_filter_returns_just_the_fragment_for_htmx(client, db, sign_in, orders):
     sign_in("support")
     response = client.get("/admin/triage", params={"queue": "customer_service", "tag": "stock_gap"},
                           headers={"HX-Request": "true"})
-    assert response.status_code == 200 and response.headers["vary"] == "HX-Request"
+    vary = [value.strip() for value in response.headers["vary"].split(",")]
+    assert response.status_code == 200 and "HX-Request" in vary
     assert "<html" not in response.text and soup(response).select_one("nav.sidebar") is None
     assert queue_rows(response) == []
     assert "此队列没有待处理的异常。" in soup(response).select_one("table").get_text()
