@@ -139,6 +139,11 @@ def list_orders(
     return OrderPage(cards=cards, page=page, has_next=has_next, filter=order_filter, query=query)
 
 
+# What the timeline shows of a carrier event (not the raw payload, hashes or arrival data).
+TIMELINE_COLUMNS = (TrackingEvent.occurred_at, TrackingEvent.location, TrackingEvent.raw_text,
+                    TrackingEvent.raw_status_code, TrackingEvent.tag)
+
+
 def get_customer_order(db: Database, phone: str, ref: str) -> Order:
     """The order with everything its page shows, if (and only if) `phone` owns it.
     Four queries whatever the order holds: the order with its terms and shipments
@@ -150,7 +155,7 @@ def get_customer_order(db: Database, phone: str, ref: str) -> Order:
             .where(Order.ref == ref, Customer.phone == phone)
             .options(
                 joinedload(Order.terms),
-                joinedload(Order.shipments).selectinload(Shipment.events),
+                joinedload(Order.shipments).selectinload(Shipment.events).load_only(*TIMELINE_COLUMNS),
                 selectinload(Order.lines),
                 selectinload(Order.history),
             )
