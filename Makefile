@@ -80,14 +80,14 @@ serve: $(VENV)/.installed
 BENCH_PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 BENCH_ARGS ?=
 
-# The portal under wrk (Debian's package) next to a bare Litestar app: about 3 minutes.
+# The portal under wrk (Debian's package) next to a bare Litestar app: about 2 minutes.
 bench-load: $(VENV)/.installed static/vendor/htmx.min.js
 	@command -v wrk >/dev/null || { \
 	  echo "Installing wrk (the HTTP load generator) for the load benchmark"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk; }
 	$(BIN)/python bench/portal_load.py --pg-url $(BENCH_PG_URL) $(BENCH_ARGS)
 
-# The same lookups at 10k, 100k and 1M orders on SQLite and PostgreSQL: about 15 minutes.
+# The same lookups at 10k, 100k and 1M orders on SQLite and PostgreSQL: about 6 minutes.
 bench-scale: $(VENV)/.installed
 	$(BIN)/python bench/scale.py --pg-url $(BENCH_PG_URL) $(BENCH_ARGS)
 

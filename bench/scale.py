@@ -11,7 +11,8 @@ median at the largest size within 1.5x of the smallest, for every lookup (indexe
 and query plans; nothing here is cached between calls).
 
 The PostgreSQL database is created next to --pg-url's and dropped at the end.
-Full run (both backends, up to 1M): about 15 minutes on the 2-core machine.
+Full run (both backends, up to 1M): about 6 minutes on the 2-core machine, most of it
+building the databases.
 """
 
 from __future__ import annotations
