@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import signal
 import statistics
 import sys
@@ -198,6 +199,13 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=60, help="calls per lookup and size (median)")
     parser.add_argument("--rounds", type=int, default=6, help="interleaved rounds the samples are spread over")
     args = parser.parse_args()
+    try:
+        run(args)
+    finally:
+        shutil.rmtree(VAR, ignore_errors=True)
+
+
+def run(args: argparse.Namespace) -> None:
     sizes = sorted(int(s.replace("_", "")) for s in args.sizes.split(","))
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     started = time.perf_counter()
