@@ -290,6 +290,13 @@ def main() -> None:
     parser.add_argument("--background-orders", type=int, default=10_000)
     args = parser.parse_args()
 
+    try:
+        run(args)
+    finally:
+        shutil.rmtree(VAR, ignore_errors=True)
+
+
+def run(args: argparse.Namespace) -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed. On Debian/Ubuntu: sudo apt-get install -y wrk "
                          "(or run `make bench-load`, which installs it).")
@@ -397,7 +404,6 @@ def main() -> None:
     for text, ok in verdicts:
         print(f"  [{'ok' if ok else 'MISSED'}] {text}")
     print(f"\ntotal run time {time.monotonic() - started:.0f} s")
-    shutil.rmtree(VAR, ignore_errors=True)
 
 
 def count_codes(url: str) -> int:

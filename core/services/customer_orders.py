@@ -11,13 +11,13 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import func, or_
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, load_only, selectinload
 from sqlmodel import Session, select
 
 from core.db import Database
 from core.errors import NotFound
 from core.i18n import N_
-from core.models import Customer, Order, OrderStatus, Shipment, TrackingEvent, utcnow
+from core.models import Customer, Order, OrderLine, OrderStatus, Shipment, TrackingEvent, utcnow
 
 PAGE_SIZE = 10
 
@@ -48,10 +48,21 @@ _STATUS_FILTERS = {
 }
 
 
+@dataclass(frozen=True)
+class LatestEvent:
+    """What an order card says about the parcel: the newest carrier event's line."""
+
+    shipment_id: int
+    tag: str
+    raw_text: str
+    occurred_at: datetime
+
+
 @dataclass
 class OrderCard:
+    # Loaded with only the columns a card shows (see list_orders).
     order: Order
-    latest_event: TrackingEvent | None
+    latest_event: LatestEvent | None
 
 
 @dataclass
@@ -67,13 +78,13 @@ class OrderPage:
         return self.page > 1
 
 
-def latest_events(session: Session, shipment_ids: list[int]) -> dict[int, TrackingEvent]:
+def latest_events(session: Session, shipment_ids: list[int]) -> dict[int, LatestEvent]:
     """The newest carrier event of each shipment, in one query."""
     if not shipment_ids:
         return {}
     ranked = (
         select(
-            TrackingEvent.id,
+            TrackingEvent.shipment_id, TrackingEvent.tag, TrackingEvent.raw_text, TrackingEvent.occurred_at,
             func.row_number()
             .over(partition_by=TrackingEvent.shipment_id,
                   order_by=(TrackingEvent.occurred_at.desc(), TrackingEvent.id.desc()))
@@ -82,10 +93,15 @@ def latest_events(session: Session, shipment_ids: list[int]) -> dict[int, Tracki
         .where(TrackingEvent.shipment_id.in_(shipment_ids))
         .subquery()
     )
-    rows = session.exec(
-        select(TrackingEvent).join(ranked, ranked.c.id == TrackingEvent.id).where(ranked.c.rank == 1)
+    rows = session.execute(
+        select(ranked.c.shipment_id, ranked.c.tag, ranked.c.raw_text, ranked.c.occurred_at).where(ranked.c.rank == 1)
     ).all()
-    return {event.shipment_id: event for event in rows}
+    return {row.shipment_id: LatestEvent(*row) for row in rows}
+
+
+# What a card shows; the other columns (seven of them timestamps) are neither read nor converted.
+_CARD_COLUMNS = (Order.id, Order.ref, Order.channel, Order.status, Order.created_at, Order.total_minor,
+                 Order.currency)
 
 
 def list_orders(
@@ -108,7 +124,8 @@ def list_orders(
                 statement.order_by(Order.created_at.desc(), Order.id.desc())
                 .offset((page - 1) * PAGE_SIZE)
                 .limit(PAGE_SIZE + 1)
-                .options(selectinload(Order.lines), joinedload(Order.shipments))
+                .options(load_only(*_CARD_COLUMNS), selectinload(Order.lines).load_only(OrderLine.name, OrderLine.quantity),
+                         joinedload(Order.shipments).load_only(Shipment.id))
             ).unique().all()
         )
         has_next = len(orders) > PAGE_SIZE
@@ -122,6 +139,11 @@ def list_orders(
     return OrderPage(cards=cards, page=page, has_next=has_next, filter=order_filter, query=query)
 
 
+# What the timeline shows of a carrier event (not the raw payload, hashes or arrival data).
+TIMELINE_COLUMNS = (TrackingEvent.occurred_at, TrackingEvent.location, TrackingEvent.raw_text,
+                    TrackingEvent.raw_status_code, TrackingEvent.tag)
+
+
 def get_customer_order(db: Database, phone: str, ref: str) -> Order:
     """The order with everything its page shows, if (and only if) `phone` owns it.
     Four queries whatever the order holds: the order with its terms and shipments
@@ -133,7 +155,7 @@ def get_customer_order(db: Database, phone: str, ref: str) -> Order:
             .where(Order.ref == ref, Customer.phone == phone)
             .options(
                 joinedload(Order.terms),
-                joinedload(Order.shipments).selectinload(Shipment.events),
+                joinedload(Order.shipments).selectinload(Shipment.events).load_only(*TIMELINE_COLUMNS),
                 selectinload(Order.lines),
                 selectinload(Order.history),
             )

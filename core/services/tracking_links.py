@@ -20,6 +20,7 @@ from core.db import Database
 from core.errors import NotFound
 from core.i18n import N_
 from core.models import Order, Shipment, utcnow
+from core.services.customer_orders import TIMELINE_COLUMNS
 
 
 def _signature(secret: str, payload: str) -> str:
@@ -54,7 +55,8 @@ def resolve(db: Database, token: str, *, secret: str, now: datetime | None = Non
         order = session.exec(
             select(Order)
             .where(Order.ref == ref)
-            .options(joinedload(Order.terms), joinedload(Order.shipments).selectinload(Shipment.events))
+            .options(joinedload(Order.terms),
+                     joinedload(Order.shipments).selectinload(Shipment.events).load_only(*TIMELINE_COLUMNS))
         ).unique().first()
     if order is None or order.link_version != version_no:
         raise NotFound(N_("This tracking link is not valid."))

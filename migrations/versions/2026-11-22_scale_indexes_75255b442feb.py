@@ -6,8 +6,8 @@ Create Date: 2026-11-22 04:06:25.066777
 
 Self-contained (two new indexes, nothing else), so it can be re-parented onto
 whatever head exists when branches merge. On a large PostgreSQL table the
-CREATE INDEX blocks writes to `orders` while it runs (about 2 s per million orders
-on the 2-core development machine): apply it at a quiet moment.
+CREATE INDEX blocks writes to `orders` while it runs (0.6 s for a million rows of
+about that width on the 2-core development machine): apply it at a quiet moment.
 """
 from collections.abc import Sequence
 
