@@ -28,6 +28,7 @@ from core.db import make_engine
 ORDERS_PER_CUSTOMER = 3
 HISTORY_DAYS = 730
 DISPUTE_EVERY = 200
+TAG_EVERY = 50  # one triage exception per fifty orders; open while the order is recent
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 # An odd multiplier is a bijection modulo 2**50: unique, random-looking references.
@@ -51,6 +52,9 @@ PRODUCTS = [
     ("SKU-SNK-051", "每日坚果 30袋装", 12800), ("SKU-HOM-061", "纯棉四件套 1.8m床", 39900),
 ]
 DISPUTE_KINDS = ["not_received", "damaged", "late", "wrong_item", "other"]
+TAG_RULES = [("address_proxy_words", "address_risk", "customer_service"), ("stock_short", "stock_gap", "warehouse"),
+             ("payment_amount_mismatch", "payment_anomaly", "finance"),
+             ("logistics_stalled", "logistics_anomaly", "customer_service")]
 DISPUTE_STATES = ["open", "evidence_ready", "submitted", "won", "lost", "withdrawn", "won", "lost"]
 
 
@@ -100,6 +104,7 @@ class Rows:
     shipments: list[tuple]
     events: list[tuple]
     disputes: list[tuple]
+    tags: list[tuple]
 
 
 COLUMNS = {
@@ -117,8 +122,11 @@ COLUMNS = {
                        "tag", "sub_status", "source", "raw_payload", "seq", "dedup_key", "prev_hash", "chain_hash"),
     "dispute": ("id", "order_id", "kind", "claim", "status", "due_at", "owner_id", "evidence_pack_id", "created_at",
                 "updated_at"),
+    "order_tag": ("id", "order_id", "tag", "rule_code", "detail", "fingerprint", "queue", "sla_due_at", "opened_at",
+                  "resolved_at", "resolved_by", "resolution"),
 }
-TABLE_ORDER = ["customer", "orders", "order_line", "order_history", "shipment", "tracking_event", "dispute"]
+TABLE_ORDER = ["customer", "orders", "order_line", "order_history", "shipment", "tracking_event", "dispute",
+               "order_tag"]
 
 # Ids of the dependent rows are functions of the order number too, so steps never collide.
 LINE_SLOTS = 3
@@ -129,7 +137,7 @@ EVENT_SLOTS = 3
 def build_rows(start: int, stop: int, anchor: datetime, *, naive_strings: bool = False) -> Rows:
     """The rows of orders [start, stop). With `naive_strings`, times are the naive UTC
     text SQLAlchemy's SQLite DateTime stores; otherwise timezone-aware datetimes."""
-    rows = Rows([], [], [], [], [], [], [])
+    rows = Rows([], [], [], [], [], [], [], [])
     if naive_strings:
         anchor = anchor.astimezone(UTC).replace(tzinfo=None)
 
@@ -201,6 +209,13 @@ def build_rows(start: int, stop: int, anchor: datetime, *, naive_strings: bool =
             rows.disputes.append((i // DISPUTE_EVERY + 1, i + 1, DISPUTE_KINDS[i % len(DISPUTE_KINDS)],
                                   "顾客称未收到包裹", state, t(created + rng.randrange(-3, 10) * day), None,
                                   None, t(created), t(created)))
+        if i % TAG_EVERY == TAG_EVERY // 3:
+            code, tag, queue = TAG_RULES[(i // TAG_EVERY) % len(TAG_RULES)]
+            opened = created + 10 * minute
+            resolved = None if recent else opened + rng.randrange(20, 48 * 60) * minute
+            rows.tags.append((i // TAG_EVERY + 1, i + 1, tag, code, "{}", "bench", queue, t(opened + 8 * hour),
+                              t(opened), t(resolved), "bench@orderdesk.local" if resolved else None,
+                              "bench" if resolved else None))
     return rows
 
 
@@ -230,7 +245,7 @@ def load(url: str, start: int, stop: int, anchor: datetime) -> dict[str, int]:
     sqlite = make_url(url).get_backend_name() == "sqlite"
     rows = build_rows(start, stop, anchor, naive_strings=sqlite)
     by_table = dict(zip(TABLE_ORDER, (rows.customers, rows.orders, rows.lines, rows.history, rows.shipments,
-                                      rows.events, rows.disputes), strict=True))
+                                      rows.events, rows.disputes, rows.tags), strict=True))
     engine = make_engine(url)
     try:
         if sqlite:

@@ -30,6 +30,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -45,20 +46,27 @@ from core.config import get_settings, normalize_database_url  # noqa: E402
 from core.db import Database  # noqa: E402
 from core.migrate import upgrade  # noqa: E402
 from core.models import Staff  # noqa: E402
-from core.services import admin_orders, customer_orders, disputes, tracking_links  # noqa: E402
+from core.services import (  # noqa: E402
+    admin_orders,
+    customer_orders,
+    disputes,
+    tracking_links,
+    triage_queue,
+    triage_report,
+)
 from core.services import orders as order_service  # noqa: E402
 
 STEP = 100_000  # orders built and inserted per batch (bounded memory)
 TARGET_RATIO = 1.5
-# Measured and printed, but not a lookup with the 1.5x target: exact counts over every
-# order grow with the table by nature (see the README).
-NO_TARGET = {"admin: overview counts (exact, all orders)"}
+ZONE = ZoneInfo("Asia/Shanghai")
+WEEKLY = "admin: weekly triage report"  # also has an absolute target: under 1 s at the largest size
 ADMIN = Staff(id=0, email="bench@orderdesk.local", role="admin", password_hash="")
 
 
 def lookups(db: Database, size: int) -> dict[str, Callable[[random.Random], object]]:
     """name -> a call that does the lookup for a random existing key."""
     secret = get_settings().secret_key
+    last_week = triage_report.Week.of(datetime.now(ZONE).date()).previous()
 
     def any_order(rng: random.Random) -> int:
         return rng.randrange(size)
@@ -91,7 +99,10 @@ def lookups(db: Database, size: int) -> dict[str, Callable[[random.Random], obje
         "admin: order list, status=paid": lambda rng: search(status="paid"),
         "admin: order list, no filter": lambda rng: search(),
         "admin: dispute board": lambda rng: disputes.board(db),
-        "admin: overview counts (exact, all orders)": lambda rng: order_service.count_by_status(db),
+        "admin: overview counts by status": lambda rng: order_service.count_by_status(db),
+        "admin: triage queue (customer service)": lambda rng: triage_queue.queue_page(
+            db, ADMIN, "customer_service"),
+        WEEKLY: lambda rng: triage_report.weekly(db, last_week, ZONE),
     }
 
 
@@ -160,11 +171,11 @@ def report(backend: str, sizes: list[int], results: dict[int, dict[str, float]])
     for name in results[small]:
         ratio = results[large][name] / results[small][name]
         figures = "".join(f"{results[size][name]:12.2f}" for size in sizes)
-        if name in NO_TARGET:
-            note = "  (no target)"
-        else:
-            ok &= ratio < TARGET_RATIO
-            note = "" if ratio < TARGET_RATIO else f"  <-- over {TARGET_RATIO}"
+        ok &= ratio < TARGET_RATIO
+        note = "" if ratio < TARGET_RATIO else f"  <-- over {TARGET_RATIO}"
+        if name == WEEKLY and results[large][name] >= 1000:
+            ok = False
+            note += "  <-- over 1 s"
         print(f"  {name:<44}{figures}{ratio:9.2f}{note}")
     searches = sorted({name for (_, name) in MATCHES})
     if searches:
@@ -211,7 +222,6 @@ def run(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     print(f"orderdesk scale benchmark: sizes {', '.join(f'{s:,}' for s in sizes)}; {args.samples} samples per "
           f"lookup and size in {args.rounds} interleaved rounds; backends {', '.join(backends)}")
-    print("  (this branch has no triage queue and no weekly report: nothing of theirs to measure)")
     all_ok = True
     for backend in backends:
         if backend == "sqlite":

@@ -4,7 +4,7 @@ from core.models.auth import CustomerSession, LoginCode
 from core.models.customer import Customer
 from core.models.dispute import Dispute, DisputeAction, DisputeStatus, DisputeType
 from core.models.evidence import CarrierPush, EvidenceDownload, EvidencePack
-from core.models.order import Channel, Order, OrderHistory, OrderLine, OrderStatus
+from core.models.order import Channel, Order, OrderHistory, OrderLine, OrderStatus, OrderStatusCount
 from core.models.outbox import JobRun, MessageTemplate, OutboxMessage
 from core.models.shipment import AppendOnlyViolation, Carrier, Shipment, TrackingEvent, TrackingTag
 from core.models.staff import AuditEntry, OrderNote, Staff, StaffSession
@@ -41,6 +41,7 @@ __all__ = [
     "OrderHistory",
     "OrderLine",
     "OrderStatus",
+    "OrderStatusCount",
     "OrderTag",
     "ServiceTerms",
     "Shipment",
