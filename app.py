@@ -22,6 +22,7 @@ from api import api_router
 from core import errors as domain_errors
 from core.config import PROJECT_ROOT, Settings, get_settings
 from core.db import POOL_SIZE, Database, get_database
+from core.jobs.inprocess import start_if_elected, stop_elected
 from core.web.common import healthz, metrics, set_language
 from core.web.errors import http_error_handler, not_found_handler, server_error_handler
 from core.web.middleware import TextCompressionMiddleware, locale_middleware, security_headers_hook
@@ -93,8 +94,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             Exception: server_error_handler,
         },
         # Production only: a test run builds hundreds of apps, and frozen garbage is never freed.
-        on_startup=[limit_request_threads, *([freeze_startup_objects] if settings.is_prod else [])],
-        on_shutdown=[lambda: database.dispose()],
+        on_startup=[limit_request_threads, lambda: start_if_elected(database, settings),
+                    *([freeze_startup_objects] if settings.is_prod else [])],
+        on_shutdown=[stop_elected, lambda: database.dispose()],
         debug=False,
     )
 

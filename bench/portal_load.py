@@ -15,6 +15,7 @@ is measured again before each endpoint (a shared machine's load changes by the m
 Every wrk run sends gzip in Accept-Encoding and the CSRF cookie, like a browser.
 
 Measured, each for --duration seconds at --connections connections after a warm-up:
+  GET /healthz           the floor of this stack: server, framework, middleware, one query
   GET /orders            the signed-in shopper's order list (10 cards)
   GET /orders/REF        the order page with 30 carrier events
   GET /t/TOKEN           the signed tracking link of the same order (no sign-in)
@@ -111,15 +112,19 @@ def free_port() -> int:
 
 
 class SmsGateway(BaseHTTPRequestHandler):
-    """Stands in for the SMS provider: accepts every message, counts them."""
+    """Stands in for the SMS provider: accepts every message, counts them. Sign-in codes
+    (to the 137 numbers the login run uses) are counted apart from the order messages
+    the periodic jobs deliver meanwhile."""
 
     sent = 0
+    codes = 0
     lock = threading.Lock()
 
     def do_POST(self) -> None:  # noqa: N802
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        message = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
         with SmsGateway.lock:
             SmsGateway.sent += 1
+            SmsGateway.codes += str(message.get("to", "")).startswith("+86137")
             number = SmsGateway.sent
         body = json.dumps({"message_id": f"bench-{number}"}).encode()
         self.send_response(200)
@@ -353,6 +358,8 @@ def run(args: argparse.Namespace) -> None:
         signed_in = f'wrk.headers["Cookie"] = "__Host-od_session={keys["session"]}; {csrf_cookie}"'
         anonymous = f'wrk.headers["Cookie"] = "{csrf_cookie}"'
         runs = [
+            # The floor of this stack: server, framework, every middleware, one query; no page.
+            ("GET /healthz (stack floor)", f"{base}/healthz", LUA_GET.format(cookie=anonymous), True),
             ("GET /orders (10 cards)", f"{base}/orders", LUA_GET.format(cookie=signed_in), True),
             ("GET /orders/REF (30 events)", f"{base}/orders/{keys['detail_ref']}", LUA_GET.format(cookie=signed_in),
              True),
@@ -397,9 +404,9 @@ def run(args: argparse.Namespace) -> None:
         verdicts.append((f"{name}: no errors (got {unexpected})", unexpected == 0))
     login = results["POST /login (code request)"]
     sent = login["statuses"].get(200, 0)
-    verdicts.append((f"POST /login: rate limit held ({sent} codes sent = {codes} stored = {SmsGateway.sent} texts, "
+    verdicts.append((f"POST /login: rate limit held ({sent} codes sent = {codes} stored = {SmsGateway.codes} texts, "
                      f"{login['statuses'].get(429, 0)} answered 429; limit 20 per client IP per hour)",
-                     sent == codes == SmsGateway.sent and sent <= 20))
+                     sent == codes == SmsGateway.codes and sent <= 20))
     print()
     for text, ok in verdicts:
         print(f"  [{'ok' if ok else 'MISSED'}] {text}")

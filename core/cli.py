@@ -59,11 +59,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     port = args.port or settings.port
     print(f"orderdesk on http://{host}:{port}  (admin: http://{host}:{port}/admin)")
     if settings.is_sqlite and os.environ.get("ORDERDESK_JOBS", "in-process") == "in-process":
-        # A single-machine install: the periodic jobs run in this process (on PostgreSQL: `orderdesk worker`).
-        from core.db import get_database
-        from core.jobs.inprocess import Scheduler
+        # A single-machine install: the periodic jobs run in one of the server's workers
+        # (core/jobs/inprocess.py says why not here); on PostgreSQL: `orderdesk worker`.
+        from core.jobs.inprocess import EMBEDDED_JOBS_ENV
 
-        Scheduler(get_database(), settings).start()
+        os.environ[EMBEDDED_JOBS_ENV] = "1"
         print("periodic jobs run in-process (SQLite); set ORDERDESK_JOBS=off to disable")
     if args.server == "granian":
         if args.reload:

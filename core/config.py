@@ -19,6 +19,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 SUPPORTED_LOCALES = ("zh_CN", "en")
 
+KUAIDI100_DEFAULT_URL = "https://poll.kuaidi100.com"
+
 
 class ConfigError(Exception):
     """A setting is missing or malformed; the message names the variable."""
@@ -105,6 +107,12 @@ class Settings:
         if self.is_prod or (self.kuaidi100_customer and self.kuaidi100_key):
             return self.kuaidi100_customer, self.kuaidi100_key
         return self.kuaidi100_customer or "orderdesk-dev", self.kuaidi100_key or self.derived_secret("kuaidi100-key")
+
+    @property
+    def carrier_polling_configured(self) -> bool:
+        """Real Kuaidi100 credentials, or a base URL pointing elsewhere (the simulator):
+        without either, a poll could only fail, shipment after shipment."""
+        return bool(self.kuaidi100_customer and self.kuaidi100_key) or self.kuaidi100_base_url != KUAIDI100_DEFAULT_URL
 
     @property
     def tz(self) -> ZoneInfo:
@@ -226,7 +234,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     if any(ch in frame_ancestors for ch in ";,\n\r"):
         problems.append("FRAME_ANCESTORS is a space-separated list of sources, e.g. 'self' https://shop.example")
 
-    kuaidi100_base_url = (_read(env, "KUAIDI100_BASE_URL") or "https://poll.kuaidi100.com").rstrip("/")
+    kuaidi100_base_url = (_read(env, "KUAIDI100_BASE_URL") or KUAIDI100_DEFAULT_URL).rstrip("/")
     if urlsplit(kuaidi100_base_url).scheme not in ("http", "https"):
         problems.append(f"KUAIDI100_BASE_URL must be an http(s) URL, got {kuaidi100_base_url!r}")
     signing_p12 = _read(env, "EVIDENCE_SIGNING_P12") or ""

@@ -1,9 +1,20 @@
 """The embedded scheduler: on SQLite, `orderdesk serve` runs the jobs in a
-background thread, so a single-machine install needs nothing else."""
+background thread, so a single-machine install needs nothing else.
+
+The thread is started inside a server worker, after the server has forked it,
+never in the process that forks: a thread running at the moment of a fork can
+hold an import or logging lock that the child then inherits, held by nobody,
+and the child's first import of that module waits forever. (It happened: with
+granian's forked workers, every sign-in hung on importing httpx's transport.)
+With several workers, one is elected by an exclusive lock on a file in the var
+directory; if that worker dies, the lock goes with it and its replacement runs
+the jobs."""
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 import threading
 import time
 
@@ -48,3 +59,34 @@ class Scheduler:
         self._stop.set()
 
 
+
+
+# Set by `orderdesk serve` for the server's workers: run the jobs in one of them.
+EMBEDDED_JOBS_ENV = "ORDERDESK_EMBEDDED_JOBS"
+_elected: list = []  # the lock file held for the life of the worker, and its scheduler
+
+
+def start_if_elected(db: Database, settings: Settings) -> Scheduler | None:
+    """In the worker that wins the lock, start the scheduler; elsewhere do nothing."""
+    if os.environ.get(EMBEDDED_JOBS_ENV) != "1" or _elected:
+        return None
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    lock = open(settings.var_dir / "jobs.lock", "a")  # noqa: SIM115 (held open for the process's life)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.close()
+        return None
+    scheduler = Scheduler(db, settings)
+    scheduler.start()
+    _elected.extend([lock, scheduler])
+    logger.info("periodic jobs run in this worker (pid %s)", os.getpid())
+    return scheduler
+
+
+def stop_elected() -> None:
+    if _elected:
+        lock, scheduler = _elected
+        scheduler.stop()
+        lock.close()
+        _elected.clear()

@@ -33,6 +33,8 @@ def poll_carriers(db: Database, settings: Settings, now: datetime) -> str:
     from core.carriers.kuaidi100 import Kuaidi100Client
     from core.services.polling import poll_round
 
+    if not settings.carrier_polling_configured:
+        return "not configured (KUAIDI100_CUSTOMER and KUAIDI100_KEY, or KUAIDI100_BASE_URL for the simulator)"
     customer, key = settings.query_credentials
     client = Kuaidi100Client(base_url=settings.kuaidi100_base_url, customer=customer, key=key)
     result = poll_round(db, client, now=now)
