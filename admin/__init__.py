@@ -14,6 +14,7 @@ from admin.auth import (
 from admin.disputes import change_status, dispute_list, dispute_page, download_pack, generate_evidence, open_dispute
 from admin.health import health_page
 from admin.home import admin_home
+from admin.messages import message_page, messages_page, preview_message, reset_message, save_message
 from admin.orders import (
     add_note,
     cancel_order,
@@ -41,6 +42,7 @@ admin_router = Router(
         triage_queue_page, tag_page, resolve_tag, assign_tag, send_reply,
         rules_page, rule_page, preview_rule, save_rule,
         weekly_page, weekly_csv,
+        messages_page, message_page, preview_message, save_message, reset_message,
     ],
     exception_handlers={StaffLoginRequired: staff_login_required_handler,
                         PermissionDeniedException: forbidden_handler},

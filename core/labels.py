@@ -87,6 +87,18 @@ HISTORY = {
 }
 
 
+MESSAGE_EVENT = {
+    "order_confirmed": N_("Order confirmed"),
+    "shipped": N_("Shipped"),
+    "address_changed": N_("Address changed"),
+    "delayed": N_("Delayed past the promise"),
+    "out_for_delivery": N_("Out for delivery"),
+    "delivered": N_("Delivered"),
+    "dispute_update": N_("Case updated"),
+}
+
+LANGUAGE = {"zh_CN": N_("Chinese"), "en": N_("English")}
+
 def _label(table: dict[str, str]):
     def label(code: str | None) -> str:
         if code is None:
@@ -122,6 +134,8 @@ FILTERS = {
     "dispute_status": _label(DISPUTE_STATUS),
     "dispute_action": _label(DISPUTE_ACTION),
     "late_side": _label(LATE_SIDE),
+    "message_event": _label(MESSAGE_EVENT),
+    "language_name": _label(LANGUAGE),
     "role_label": _label({r.value: label for r, label in ROLE_LABELS.items()}),
     "t": gettext,
 }

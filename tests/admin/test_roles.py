@@ -37,6 +37,9 @@ def actions(ref):
          {"recipient": "王五", "phone": "13700000000", "province": "浙江省", "city": "杭州市", "district": "上城区",
           "street": "解放路 1 号 101 室"}),
         (Permission.CANCEL_ORDER, "post", f"/admin/orders/{ref}/cancel", {"reason": "客户要求取消"}),
+        (Permission.MANAGE_MESSAGES, "get", "/admin/messages", None),
+        (Permission.MANAGE_MESSAGES, "post", "/admin/messages/delivered/en",
+         {"body": "Order {ref} arrived. Problems? {link}"}),
     ]
 
 
