@@ -112,3 +112,15 @@ def callback_url(client, sim_url: str, path: str = "/orders") -> str:  # noqa: A
     back = httpx.get(authorize.split("#", 1)[0], follow_redirects=False)
     callback = urlsplit(back.headers["location"])
     return f"{callback.path}?{callback.query}"
+
+
+def link(db, phone: str, openid: str = DEVICE_OPENID) -> None:  # noqa: ANN001
+    """Link `openid` to `phone` the only way there is (a WeChat visit, then a verified code),
+    here through the service calls the portal makes."""
+    from core.phones import normalize_phone
+    from core.services import wechat
+
+    state = wechat.start_login(db, "/orders")
+    accepted = wechat.use_state(db, state=state, browser_state=state)
+    outcome = wechat.finish_login(db, accepted.login_id, openid)
+    assert wechat.bind_after_verification(db, outcome.pending, normalize_phone(phone)) == "linked"

@@ -16,6 +16,7 @@ WECHAT_API_BASE and WECHAT_OAUTH_BASE at it, so the real client code runs.
 - POST /_sim/fail?endpoint=E&count=N[&errcode=C][&status=S]
                                        the next N calls of E (authorize, oauth, token, send) fail:
                                        with HTTP S (default 503), or HTTP 200 and errcode C
+- POST /_sim/slow?endpoint=E&seconds=S  calls of E answer after S seconds (0: at once again)
 - POST /_sim/openid?openid=O           the openid of the "device" from now on
 - POST /_sim/unsubscribe?openid=O     that user unfollowed the account: messages to them are refused
 - POST /_sim/expire-tokens             every token issued so far stops working (errcode 42001)
@@ -26,6 +27,7 @@ GET works for the /_sim/ controls too, so a person can use them from a browser.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 import time
@@ -66,9 +68,12 @@ class WechatState:
     failures: dict[str, Failure] = field(default_factory=dict)
     calls: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ENDPOINTS, 0))
     failed: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ENDPOINTS, 0))
+    delays: dict[str, float] = field(default_factory=dict)
 
-    def misbehave(self, endpoint: str) -> Response | None:
+    async def misbehave(self, endpoint: str) -> Response | None:
         self.calls[endpoint] += 1
+        if self.delays.get(endpoint):
+            await asyncio.sleep(self.delays[endpoint])
         failure = self.failures.get(endpoint)
         if failure is None or failure.count <= 0:
             return None
@@ -98,7 +103,7 @@ def create_wechat_simulator(*, app_id: str, app_secret: str, openid: str | None 
 
     @get("/connect/oauth2/authorize", media_type=MediaType.TEXT)
     async def authorize(request: Request) -> Response:
-        refusal = state.misbehave("authorize")
+        refusal = await state.misbehave("authorize")
         if refusal is not None:
             return refusal
         query = request.query_params
@@ -116,7 +121,7 @@ def create_wechat_simulator(*, app_id: str, app_secret: str, openid: str | None 
 
     @get("/sns/oauth2/access_token", media_type=MediaType.JSON)
     async def exchange(request: Request) -> Response:
-        refusal = state.misbehave("oauth")
+        refusal = await state.misbehave("oauth")
         if refusal is not None:
             return refusal
         query = request.query_params
@@ -139,7 +144,7 @@ def create_wechat_simulator(*, app_id: str, app_secret: str, openid: str | None 
 
     @get("/cgi-bin/token", media_type=MediaType.JSON)
     async def token(request: Request) -> Response:
-        refusal = state.misbehave("token")
+        refusal = await state.misbehave("token")
         if refusal is not None:
             return refusal
         query = request.query_params
@@ -157,7 +162,7 @@ def create_wechat_simulator(*, app_id: str, app_secret: str, openid: str | None 
 
     @route("/cgi-bin/message/template/send", http_method=["POST"], media_type=MediaType.JSON, status_code=200)
     async def send(request: Request) -> Response:
-        refusal = state.misbehave("send")
+        refusal = await state.misbehave("send")
         if refusal is not None:
             return refusal
         access_token = request.query_params.get("access_token", "")
@@ -199,6 +204,14 @@ def create_wechat_simulator(*, app_id: str, app_secret: str, openid: str | None 
                                            errcode=int(errcode) if errcode else None)
         return Response({"endpoint": endpoint, "failures_left": state.failures[endpoint].count})
 
+    @route("/_sim/slow", http_method=["GET", "POST"], media_type=MediaType.JSON, status_code=200)
+    async def slow(request: Request) -> Response:
+        endpoint = request.query_params.get("endpoint", "")
+        if endpoint not in ENDPOINTS:
+            return Response({"error": f"endpoint must be one of {', '.join(ENDPOINTS)}"}, status_code=400)
+        state.delays[endpoint] = float(request.query_params.get("seconds", "0"))
+        return Response({"endpoint": endpoint, "seconds": state.delays[endpoint]})
+
     @route("/_sim/openid", http_method=["GET", "POST"], media_type=MediaType.JSON, status_code=200)
     async def set_openid(request: Request) -> dict:
         openid = request.query_params.get("openid")
@@ -227,9 +240,10 @@ def create_wechat_simulator(*, app_id: str, app_secret: str, openid: str | None 
         state.messages.clear()
         state.failures.clear()
         state.unsubscribed.clear()
+        state.delays.clear()
         state.calls.update(dict.fromkeys(ENDPOINTS, 0))
         state.failed.update(dict.fromkeys(ENDPOINTS, 0))
         return {"reset": True}
 
-    return Litestar(route_handlers=[authorize, exchange, token, send, messages, show_state, fail, set_openid,
+    return Litestar(route_handlers=[authorize, exchange, token, send, messages, show_state, fail, slow, set_openid,
                                     unsubscribe, expire_tokens, reset])

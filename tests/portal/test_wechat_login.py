@@ -25,6 +25,7 @@ from tests.wechat import (
     PHONE_UA,
     WECHAT_UA,
     callback_url,
+    link,
     through_wechat,
     wechat_settings,
     wechat_simulator,
@@ -58,14 +59,6 @@ def bindings(db) -> list[WechatBinding]:
 def session_count(db) -> int:
     with db.read() as session:
         return len(session.exec(select(CustomerSession)).all())
-
-
-def link(db, phone: str, openid: str = DEVICE_OPENID) -> None:
-    """A link made the only way there is: a WeChat visit, then an SMS code, here by the service."""
-    state = wechat_service.start_login(db, "/orders")
-    accepted = wechat_service.use_state(db, state=state, browser_state=state)
-    outcome = wechat_service.finish_login(db, accepted.login_id, openid)
-    assert wechat_service.bind_after_verification(db, outcome.pending, normalize_phone(phone)) == "linked"
 
 
 def test_first_visit_in_wechat_asks_for_the_code_once_then_links_the_phone(cast, browser, wechat, db):
@@ -130,10 +123,15 @@ def test_replayed_callback_is_refused(cast, browser, wechat, db):
     link(db, ALICE_PHONE)
     shopper = browser()
     url = callback_url(shopper, wechat)
+    state_cookie = shopper.cookies.get("od_wx_state")
     first = shopper.get(url, follow_redirects=False)
     assert first.status_code == 303 and first.headers["location"] == "/orders"
     sessions_after_first = session_count(db)
     shopper.post("/logout", headers={"x-csrftoken": shopper.cookies.get("csrftoken", "")})
+    replay = shopper.get(url, follow_redirects=False)
+    assert replay.status_code == 400
+    # Even with the state cookie put back (copied before it was cleared), the state works once.
+    shopper.cookies.set("od_wx_state", state_cookie, domain="127.0.0.1", path="/")
     replay = shopper.get(url, follow_redirects=False)
     assert replay.status_code == 400
     assert "already used" in text(soup(replay).select_one(".error-page"))
