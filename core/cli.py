@@ -130,19 +130,24 @@ def _cmd_simulate_wechat(args: argparse.Namespace) -> int:
     import uvicorn
 
     from core.config import WECHAT_TEMPLATE_EVENTS
-    from core.wechat.simulated import create_wechat_simulator
+    from core.wechat.simulated import ENDPOINTS, create_wechat_simulator
 
     settings = get_settings()
     app_id = settings.wechat_app_id or SIMULATED_WECHAT_APP_ID
     # A development stand-in derived from SECRET_KEY, as for the Kuaidi100 simulator.
     secret = settings.wechat_app_secret or settings.derived_secret("wechat-simulator")
     failures: dict[str, int] = {}
-    for item in args.fail or []:
+    # WECHAT_SIM_FAIL="send=3,token=1" does what --fail does, for a simulator started by a script.
+    from_env = [item.strip() for item in os.environ.get("WECHAT_SIM_FAIL", "").split(",") if item.strip()]
+    for item in [*from_env, *(args.fail or [])]:
         endpoint, _, count = item.partition("=")
         try:
             failures[endpoint] = int(count or "1")
+            if endpoint not in ENDPOINTS:
+                raise ValueError
         except ValueError:
-            print(f"simulate-wechat: --fail wants ENDPOINT=COUNT, got {item!r}", file=sys.stderr)
+            print(f"simulate-wechat: --fail wants ENDPOINT=COUNT with ENDPOINT one of {', '.join(ENDPOINTS)}, "
+                  f"got {item!r}", file=sys.stderr)
             return 2
     base = f"http://{args.host}:{args.port}"
     print(f"simulated WeChat official account API on {base}")
@@ -338,7 +343,7 @@ def build_parser() -> argparse.ArgumentParser:
     wsim.add_argument("--port", type=int, default=8025)
     wsim.add_argument("--openid", help="the openid of the simulated WeChat user (default: fixed per app id)")
     wsim.add_argument("--fail", action="append", metavar="ENDPOINT=N",
-                      help="the first N calls of authorize, oauth, token or send fail (repeatable)")
+                      help="the first N calls of authorize, oauth, token or send fail (repeatable; also WECHAT_SIM_FAIL=send=3,token=1)")
     wsim.set_defaults(func=_cmd_simulate_wechat)
 
     poll = sub.add_parser("poll-carriers", help="poll the carrier API once for parcels in transit",

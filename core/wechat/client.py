@@ -39,8 +39,10 @@ class WechatApiError(WechatError):
 
 
 def in_wechat(user_agent: str | None) -> bool:
-    """WeChat's in-app browser says MicroMessenger in its User-Agent."""
-    return "micromessenger" in (user_agent or "").lower()
+    """WeChat's in-app browser says MicroMessenger in its User-Agent. WeChat Work (wxwork) says so
+    too, but an official account cannot authorise its users."""
+    agent = (user_agent or "").lower()
+    return "micromessenger" in agent and "wxwork" not in agent
 
 
 def authorize_url(oauth_base: str, app_id: str, redirect_uri: str, state: str) -> str:

@@ -56,6 +56,7 @@ def test_wechat_is_recognised_by_its_user_agent():
     assert in_wechat("Mozilla/5.0 (iPhone) Mobile/15E148 MicroMessenger/8.0.49(0x18003137) NetType/WIFI")
     assert not in_wechat("Mozilla/5.0 (iPhone) Version/17.4 Mobile/15E148 Safari/604.1")
     assert not in_wechat(None)
+    assert not in_wechat("Mozilla/5.0 (iPhone) MicroMessenger/7.0.1 wxwork/4.1.22 MicroMessenger/7.0.1 Language/zh")
 
 
 def test_authorize_url_has_the_encoded_callback_and_the_wechat_fragment():
@@ -63,3 +64,12 @@ def test_authorize_url_has_the_encoded_callback_and_the_wechat_fragment():
     assert url == ("https://open.weixin.qq.com/connect/oauth2/authorize?appid=wx1&redirect_uri="
                    "https%3A%2F%2Fshop.example%2Fwechat%2Fcallback&response_type=code&scope=snsapi_base"
                    "&state=abc#wechat_redirect")
+
+
+def test_simulator_refuses_an_unknown_failure_endpoint(capsys, monkeypatch):
+    from core.cli import main
+
+    assert main(["simulate-wechat", "--fail", "sned=2"]) == 2
+    assert "ENDPOINT one of authorize, oauth, token, send" in capsys.readouterr().err
+    monkeypatch.setenv("WECHAT_SIM_FAIL", "token=x")
+    assert main(["simulate-wechat"]) == 2
