@@ -64,8 +64,7 @@ def wechat_callback(request: Request, db: DB, code: FromQuery[str | None] = None
     """WeChat sends the browser back here with a one-time code and our state."""
     settings: Settings = request.app.state.settings
     state = request.query_params.get("state")  # ("state" is Litestar's name for the app state)
-    client = client_from_settings(settings)
-    if client is None:
+    if not settings.wechat_enabled:
         raise NotFoundException()
     try:
         accepted = wechat.use_state(db, state=state, browser_state=request.cookies.get(wechat_state_cookie_name(settings)))
@@ -75,6 +74,7 @@ def wechat_callback(request: Request, db: DB, code: FromQuery[str | None] = None
     clear_state = portal_cookie(settings, wechat_state_cookie_name(settings), "", 0)
     if not code or len(code) > 128:
         return _refused(request, next_path)
+    client = client_from_settings(settings)
     try:
         openid = client.exchange_code(code)
     except WechatUnavailable as exc:

@@ -10,12 +10,17 @@ any other errcode is a refusal (WechatApiError).
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
 import httpx
 
 from core.config import Settings
+
+# WeChat wants the app secret and the access token in the query string, and httpx logs each
+# request line at INFO: those lines must never reach a log, whatever level a process sets.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 # The access token is invalid (40001, also 40014) or expired (42001): fetch a new one and retry once.
 TOKEN_ERRCODES = frozenset({40001, 40014, 42001})
