@@ -140,6 +140,12 @@ def test_first_visit_links_wechat_then_a_new_session_signs_in_silently(wechat_si
     page = third.new_page()
     page.goto(f"{base}/orders")
     page.wait_for_url("**/login?next=*")
+    # A callback this browser did not start (a forged or copied link): refused, clearly.
+    answer = page.goto(f"{base}/wechat/callback?code=forged&state=forged")
+    assert answer.status == 400
+    assert page.locator("h1").inner_text() == "登录未完成"
+    assert page.get_by_role("link", name="用短信验证码登录").count() == 1
+    shot(page, "wechat-06-forged-callback")
     third.close()
     calls = httpx.get(f"{wechat_site['sim']}/_sim/state").json()["calls"]
     assert calls["authorize"] == 3 and calls["oauth"] == 3
