@@ -7,7 +7,8 @@ HTMX_VERSION := 2.0.8
 HTMX_SHA256 := 22283ef68cb7545914f0a88a1bdedc7256a703d1d580c1d255217d0a50d31313
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint serve migrate seed system-deps browser-deps i18n clean bench-load bench-scale bench-postgres
+.PHONY: run test lint serve migrate seed system-deps browser-deps i18n clean bench-load bench-scale bench-postgres \
+        simulate-wechat run-wechat
 
 run: $(VENV)/.installed system-deps static/vendor/htmx.min.js
 	@$(BIN)/orderdesk migrate
@@ -16,8 +17,33 @@ run: $(VENV)/.installed system-deps static/vendor/htmx.min.js
 	@echo "  Customer portal: http://127.0.0.1:8000/  (demo phone 13800138000)"
 	@echo "  Staff admin:     http://127.0.0.1:8000/admin   (accounts and passwords below, also in var/demo-logins.txt)"
 	@sed 's/^/    /' var/demo-logins.txt 2>/dev/null || true
+	@echo "  WeChat sign-in and messages: make simulate-wechat, then make run-wechat (README, WeChat official account)"
 	@echo
 	@$(BIN)/orderdesk serve
+
+# Trying the WeChat official account locally (README, "WeChat official account"): the simulated
+# WeChat server in one terminal (`make simulate-wechat`), the demo pointed at it in another
+# (`make run-wechat`). The app secret is the simulator's development stand-in, derived from SECRET_KEY.
+WECHAT_SIM_PORT ?= 8025
+WECHAT_SIM_URL := http://127.0.0.1:$(WECHAT_SIM_PORT)
+WECHAT_SIM_EVENTS := order_confirmed shipped address_changed delayed out_for_delivery delivered dispute_update
+
+simulate-wechat: $(VENV)/.installed
+	$(BIN)/orderdesk simulate-wechat --port $(WECHAT_SIM_PORT)
+
+run-wechat: $(VENV)/.installed system-deps static/vendor/htmx.min.js
+	@$(BIN)/orderdesk migrate
+	@$(BIN)/orderdesk seed-demo --if-empty
+	@echo
+	@echo "  WeChat sign-in against the simulator at $(WECHAT_SIM_URL) (start it with: make simulate-wechat)."
+	@echo "  Open http://127.0.0.1:8000/orders with a User-Agent containing MicroMessenger"
+	@echo "  (Chrome DevTools, device toolbar, custom user agent); messages sent: $(WECHAT_SIM_URL)/_sim/messages"
+	@echo
+	@secret="$$($(BIN)/python -c 'from core.config import get_settings; print(get_settings().derived_secret("wechat-simulator"))')" && \
+	  WECHAT_APP_ID=wx5im0rderdesk0001 WECHAT_APP_SECRET="$$secret" \
+	  WECHAT_API_BASE=$(WECHAT_SIM_URL) WECHAT_OAUTH_BASE=$(WECHAT_SIM_URL) \
+	  $(foreach event,$(WECHAT_SIM_EVENTS),WECHAT_TEMPLATE_$(shell echo $(event) | tr a-z A-Z)=sim-$(event)) \
+	  $(BIN)/orderdesk serve
 
 test: $(VENV)/.installed-test system-deps browser-deps static/vendor/htmx.min.js
 	$(BIN)/ruff check .

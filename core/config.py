@@ -20,6 +20,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SUPPORTED_LOCALES = ("zh_CN", "en")
 
 KUAIDI100_DEFAULT_URL = "https://poll.kuaidi100.com"
+# Outbox events that may go out as WeChat template messages (WECHAT_TEMPLATE_<EVENT> names the template).
+WECHAT_TEMPLATE_EVENTS = ("order_confirmed", "shipped", "address_changed", "delayed", "out_for_delivery",
+                          "delivered", "dispute_update")
 
 
 class ConfigError(Exception):
@@ -77,6 +80,21 @@ class Settings:
     evidence_signing_p12: str = ""
     evidence_signing_p12_password: str = field(default="", repr=False)
     database_url_is_default: bool = field(default=False, repr=False)
+    wechat_app_id: str = ""
+    wechat_app_secret: str = field(default="", repr=False)
+    wechat_api_base: str = "https://api.weixin.qq.com"
+    wechat_oauth_base: str = "https://open.weixin.qq.com"
+    wechat_timeout: float = 5.0
+    # Template message id per outbox event (shipped, delivered, ...); an event without one goes by SMS.
+    wechat_templates: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def wechat_enabled(self) -> bool:
+        """An official account is configured: WeChat sign-in and template messages are on."""
+        return bool(self.wechat_app_id and self.wechat_app_secret)
+
+    def wechat_template(self, event: str) -> str | None:
+        return dict(self.wechat_templates).get(event)
 
     @property
     def is_prod(self) -> bool:
@@ -241,6 +259,26 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     if signing_p12 and not Path(signing_p12).is_file():
         problems.append(f"EVIDENCE_SIGNING_P12={signing_p12!r} is not a readable file")
 
+    wechat_app_id = _read(env, "WECHAT_APP_ID") or ""
+    wechat_app_secret = _read(env, "WECHAT_APP_SECRET") or ""
+    if bool(wechat_app_id) != bool(wechat_app_secret):
+        problems.append("WECHAT_APP_ID and WECHAT_APP_SECRET go together: set both or neither")
+    wechat_bases = {}
+    for name, default in (("WECHAT_API_BASE", "https://api.weixin.qq.com"),
+                          ("WECHAT_OAUTH_BASE", "https://open.weixin.qq.com")):
+        value = (_read(env, name) or default).rstrip("/")
+        scheme = urlsplit(value).scheme
+        if scheme not in ("http", "https"):
+            problems.append(f"{name} must be an http(s) URL, got {value!r}")
+        elif mode == "prod" and wechat_app_id and scheme != "https":
+            problems.append(f"{name} must be an https:// URL when ORDERDESK_ENV=prod")
+        wechat_bases[name] = value
+    wechat_timeout = integer("WECHAT_TIMEOUT_SECONDS", 5, 1, 60)
+    wechat_templates = tuple(
+        (event, template_id) for event in WECHAT_TEMPLATE_EVENTS
+        if (template_id := _read(env, f"WECHAT_TEMPLATE_{event.upper()}"))
+    )
+
     if problems:
         raise ConfigError("Invalid configuration:\n  - " + "\n  - ".join(problems))
 
@@ -275,6 +313,12 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         evidence_signing_p12=signing_p12,
         evidence_signing_p12_password=_read(env, "EVIDENCE_SIGNING_P12_PASSWORD") or "",
         database_url_is_default=raw_db is None,
+        wechat_app_id=wechat_app_id,
+        wechat_app_secret=wechat_app_secret,
+        wechat_api_base=wechat_bases["WECHAT_API_BASE"],
+        wechat_oauth_base=wechat_bases["WECHAT_OAUTH_BASE"],
+        wechat_timeout=float(wechat_timeout),
+        wechat_templates=wechat_templates,
     )
 
 

@@ -1,5 +1,6 @@
 from litestar import Router
 
+from portal.account import account_page, wechat_unlink
 from portal.auth import (
     LoginRequired,
     login_page,
@@ -14,6 +15,7 @@ from portal.evidence import evidence_pdf, verify_page
 from portal.home import home, terms_current
 from portal.orders import address_change, address_form, hurry_order, order_detail, order_list, order_terms
 from portal.tracking import tracking_qr, tracking_view
+from portal.wechat import wechat_authorize, wechat_callback
 
 portal_router = Router(
     path="/",
@@ -36,6 +38,10 @@ portal_router = Router(
         tracking_qr,
         evidence_pdf,
         verify_page,
+        wechat_authorize,
+        wechat_callback,
+        account_page,
+        wechat_unlink,
     ],
     exception_handlers={LoginRequired: login_required_handler},
 )

@@ -20,12 +20,14 @@ from litestar.status_codes import (
 from core.config import Settings
 from core.db import Database
 from core.errors import DomainError, InvalidInput
+from core.i18n import N_, gettext
 from core.phones import mask_phone
-from core.services import sessions, verification
+from core.services import sessions, verification, wechat
 from core.sms import get_sms_provider
 from core.web.common import safe_next
 from core.web.deps import DB
 from core.web.htmx import render, wants_fragment
+from core.wechat import in_wechat
 
 CHALLENGE_MAX_AGE = 10 * 60
 
@@ -36,6 +38,14 @@ def session_cookie_name(settings: Settings) -> str:
 
 def challenge_cookie_name(settings: Settings) -> str:
     return "__Host-od_login" if settings.is_prod else "od_login"
+
+
+def wechat_state_cookie_name(settings: Settings) -> str:
+    return "__Host-od_wx_state" if settings.is_prod else "od_wx_state"
+
+
+def wechat_pending_cookie_name(settings: Settings) -> str:
+    return "__Host-od_wx_pending" if settings.is_prod else "od_wx_pending"
 
 
 def _cookie(settings: Settings, key: str, value: str, max_age: int | None) -> Cookie:
@@ -57,8 +67,16 @@ class LoginRequired(HTTPException):
         self.next_path = next_path
 
 
+def wechat_sign_in_applies(request: Request) -> bool:
+    """Opened inside WeChat, and the merchant configured an official account."""
+    settings: Settings = request.app.state.settings
+    return settings.wechat_enabled and in_wechat(request.headers.get("user-agent"))
+
+
 def login_required_handler(request: Request, exc: LoginRequired) -> Response:
-    target = "/login?" + urlencode({"next": exc.next_path})
+    # Inside WeChat the visitor's openid is asked for first: a linked one signs in without a code.
+    start = "/wechat/authorize?" if wechat_sign_in_applies(request) else "/login?"
+    target = start + urlencode({"next": exc.next_path})
     if wants_fragment(request):
         return Response(content="", status_code=200, headers={"HX-Redirect": target})
     return Redirect(path=target, status_code=HTTP_303_SEE_OTHER)
@@ -94,20 +112,57 @@ def _client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def client_ip(request: Request) -> str:
+    return _client_ip(request)
+
+
+def portal_cookie(settings: Settings, key: str, value: str, max_age: int) -> Cookie:
+    """A cookie of the portal (httponly, SameSite=Lax, Secure in prod); max_age 0 removes it."""
+    return _cookie(settings, key, value, max_age)
+
+
+def session_cookies(request: Request, db: Database, phone: str) -> list[Cookie]:
+    """Sign `phone` in: a new session, whose cookie the answer must carry."""
+    settings: Settings = request.app.state.settings
+    # A fresh session identifier at every sign-in; whatever session came before ends here.
+    sessions.end_session(db, request.cookies.get(session_cookie_name(settings)))
+    token = sessions.start_session(db, phone=phone, client_ip=_client_ip(request),
+                                   user_agent=request.headers.get("user-agent", ""))
+    return [_cookie(settings, session_cookie_name(settings), token, settings.session_max_hours * 3600)]
+
+
+# Fixed messages chosen by a query parameter: nothing the link carries is shown as text.
+LOGIN_NOTICES = {
+    "wechat_unavailable": N_("WeChat sign-in is not available at the moment. Sign in with a code sent by "
+                             "text message instead."),
+}
+WECHAT_LINK_NOTICE = N_("Verify your phone once: this WeChat account is then linked to it, and next time you "
+                        "open your orders in WeChat you are signed in without a code.")
+
+
+def _login_notice(request: Request, db: Database, key: str | None) -> str | None:
+    if key in LOGIN_NOTICES:
+        return gettext(LOGIN_NOTICES[key])
+    settings: Settings = request.app.state.settings
+    if settings.wechat_enabled and wechat.has_pending(db, request.cookies.get(wechat_pending_cookie_name(settings))):
+        return gettext(WECHAT_LINK_NOTICE)
+    return None
+
+
 def _phone_form(request: Request, next_path: str, *, phone: str = "", error: str | None = None,
-                status_code: int = 200) -> Template:
+                status_code: int = 200, notice: str | None = None) -> Template:
     return render(
         request, "portal/login.html", "portal/_login_phone.html",
-        {"next": next_path, "phone": phone, "error": error, "step": "phone"},
+        {"next": next_path, "phone": phone, "error": error, "step": "phone", "notice": notice},
         status_code=status_code,
     )
 
 
 def _code_form(request: Request, next_path: str, *, masked_phone: str, error: str | None = None,
-               status_code: int = 200, cookies: list[Cookie] | None = None) -> Template:
+               status_code: int = 200, cookies: list[Cookie] | None = None, notice: str | None = None) -> Template:
     response = render(
         request, "portal/login.html", "portal/_login_code.html",
-        {"next": next_path, "masked_phone": masked_phone, "error": error, "step": "code"},
+        {"next": next_path, "masked_phone": masked_phone, "error": error, "step": "code", "notice": notice},
         status_code=status_code,
         headers={"HX-Push-Url": "/login/verify?" + urlencode({"next": next_path})} if wants_fragment(request) else None,
     )
@@ -116,9 +171,10 @@ def _code_form(request: Request, next_path: str, *, masked_phone: str, error: st
     return response
 
 
-@get("/login", name="login", sync_to_thread=False)
-def login_page(request: Request, next: FromQuery[str | None] = None) -> Template:  # noqa: A002
-    return _phone_form(request, safe_next(next, "/orders"))
+@get("/login", name="login", sync_to_thread=True)
+def login_page(request: Request, db: DB, next: FromQuery[str | None] = None,  # noqa: A002
+               notice: FromQuery[str | None] = None) -> Template:
+    return _phone_form(request, safe_next(next, "/orders"), notice=_login_notice(request, db, notice))
 
 
 def _send_code(request: Request, db: Database, raw_phone: str, next_path: str, *, resend: bool = False) -> Response:
@@ -170,7 +226,7 @@ def login_verify_page(request: Request, db: DB, next: FromQuery[str | None] = No
     phone = _pending(request, db)
     if phone is None:
         return Redirect(path="/login?" + urlencode({"next": next_path}), status_code=HTTP_303_SEE_OTHER)
-    return _code_form(request, next_path, masked_phone=mask_phone(phone))
+    return _code_form(request, next_path, masked_phone=mask_phone(phone), notice=_login_notice(request, db, None))
 
 
 @post("/login/verify", name="login_verify", sync_to_thread=True, status_code=HTTP_200_OK)
@@ -192,14 +248,14 @@ def login_verify(request: Request, db: DB, data: URLEncodedBody[dict[str, str]])
     except InvalidInput as exc:
         return _code_form(request, next_path, masked_phone=mask_phone(phone), error=exc.translated(),
                           status_code=HTTP_422_UNPROCESSABLE_ENTITY)
-    # A fresh session identifier at every sign-in; whatever session came before ends here.
-    sessions.end_session(db, request.cookies.get(session_cookie_name(settings)))
-    token = sessions.start_session(db, phone=verified, client_ip=_client_ip(request),
-                                   user_agent=request.headers.get("user-agent", ""))
-    cookies = [
-        _cookie(settings, session_cookie_name(settings), token, settings.session_max_hours * 3600),
-        _expired(settings, challenge_cookie_name(settings)),
-    ]
+    cookies = [*session_cookies(request, db, verified), _expired(settings, challenge_cookie_name(settings))]
+    # This browser came from WeChat with an openid not linked yet: the code just verified links it.
+    pending = request.cookies.get(wechat_pending_cookie_name(settings))
+    if pending:
+        linked = wechat.bind_after_verification(db, pending, verified, client_ip=_client_ip(request))
+        cookies.append(_expired(settings, wechat_pending_cookie_name(settings)))
+        if linked == wechat.BindResult.TAKEN:
+            next_path = "/account?" + urlencode({"notice": "wechat_taken", "next": next_path})
     if wants_fragment(request):
         return Response(content="", headers={"HX-Redirect": next_path}, cookies=cookies)
     return Redirect(path=next_path, status_code=HTTP_303_SEE_OTHER, cookies=cookies)

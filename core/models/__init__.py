@@ -14,6 +14,7 @@ from core.models.terms import ServiceTerms
 from core.models.triage import OrderTag, TriageQueue, TriageRule, TriageTag
 from core.models.types import UTCDateTime, utcnow
 from core.models.warehouse import Warehouse
+from core.models.wechat import WechatAccessToken, WechatBinding, WechatBindingEvent, WechatLogin
 
 __all__ = [
     "AppendOnlyViolation",
@@ -53,5 +54,9 @@ __all__ = [
     "TriageTag",
     "UTCDateTime",
     "Warehouse",
+    "WechatAccessToken",
+    "WechatBinding",
+    "WechatBindingEvent",
+    "WechatLogin",
     "utcnow",
 ]

@@ -6,21 +6,33 @@ sends what is due: claimed under a lease (a worker that dies mid-send leaves a
 lease that expires, and another worker picks the message up: delivery is at
 least once), retried with exponential backoff, dead after the last try. A
 failing SMS provider never touches the request that queued the message.
+
+Channels: "sms", and "wechat" (a template message) for the events the merchant
+configured a template for, when the customer has linked WeChat. A WeChat message
+that cannot be delivered (dead after its tries, refused for good, or the link
+was removed meanwhile) queues the same news as a text message, once.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import type_coerce
 from sqlmodel import Session, func, or_, select
 
+from core.config import Settings, get_settings
 from core.db import Database
 from core.models import Customer, MessageTemplate, Order, OutboxMessage, UTCDateTime, utcnow
+from core.services import wechat_messages
+from core.services.wechat import is_linked, openid_of
+from core.services.wechat_tokens import WechatSender
 from core.sms import SmsError, SmsProvider
+from core.wechat import TOKEN_ERRCODES, WechatApiError, WechatError, WechatUnavailable, client_from_settings
 
 logger = logging.getLogger("orderdesk.notifications")
 
@@ -89,11 +101,35 @@ def enqueue(session: Session, order: Order, event: str, params: dict[str, str], 
     customer = session.get(Customer, order.customer_id)
     if customer is None:
         return None
-    message = OutboxMessage(channel="sms", recipient=customer.phone, event=event, order_id=order.id,
-                            body=render(session, event, locale, {"ref": order.ref, **params}),
-                            dedupe_key=dedupe_key)
+    text = render(session, event, locale, {"ref": order.ref, **params})
+    settings = get_settings()
+    template_id = settings.wechat_template(event) if settings.wechat_enabled else None
+    openid = openid_of(session, customer.id) if template_id and event in wechat_messages.LAYOUTS else None
+    if openid:
+        template = wechat_messages.template_message(
+            event, openid=openid, template_id=template_id, url=f"{settings.public_base_url}/orders/{order.ref}",
+            ref=order.ref, params=params)
+        message = OutboxMessage(channel="wechat", recipient=openid, event=event, order_id=order.id,
+                                body=wechat_messages.outbox_body(template, sms_to=customer.phone, sms_text=text),
+                                dedupe_key=dedupe_key)
+    else:
+        message = OutboxMessage(channel="sms", recipient=customer.phone, event=event, order_id=order.id,
+                                body=text, dedupe_key=dedupe_key)
     session.add(message)
     return message
+
+
+@contextmanager
+def wechat_sender(db: Database, settings: Settings) -> Iterator[WechatSender | None]:
+    """The template-message sender when an official account is configured (else None)."""
+    client = client_from_settings(settings)
+    if client is None:
+        yield None
+        return
+    try:
+        yield WechatSender(db, client)
+    finally:
+        client.close()
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -126,32 +162,79 @@ class DeliveryRound:
     sent: int = 0
     retried: int = 0
     dead: int = 0
+    fallbacks: int = 0
 
 
-def deliver_due(db: Database, sms: SmsProvider, *, now: datetime | None = None, batch: int = 50,
-                ids: list[int] | None = None, lease: timedelta = LEASE) -> DeliveryRound:
+@dataclass
+class Attempt:
+    message_id: str | None = None
+    error: str = ""
+    final: bool = False  # retrying cannot help
+
+
+def _send_sms(sms: SmsProvider, message: OutboxMessage) -> Attempt:
+    try:
+        receipt = sms.send(message.recipient, message.body)
+    except SmsError as exc:
+        return Attempt(error=str(exc)[:500])
+    return Attempt(message_id=receipt.message_id)
+
+
+# Besides a bad token (refreshed once by the sender), WeChat's API quota (45009) passes with time.
+RETRYABLE_ERRCODES = TOKEN_ERRCODES | {45009}
+
+
+def _send_wechat(db: Database, wechat: WechatSender | None, message: OutboxMessage) -> Attempt:
+    if wechat is None:
+        return Attempt(error="WeChat is not configured (WECHAT_APP_ID)", final=True)
+    with db.read() as session:
+        if not is_linked(session, message.recipient):
+            return Attempt(error="the customer removed the WeChat link", final=True)
+    queued = wechat_messages.read_outbox_body(message.body)
+    try:
+        return Attempt(message_id=wechat.send(queued.message))
+    except WechatUnavailable as exc:
+        return Attempt(error=f"WeChat unavailable: {exc}"[:500])
+    except WechatApiError as exc:
+        return Attempt(error=f"WeChat refused: {exc}"[:500], final=exc.errcode not in RETRYABLE_ERRCODES)
+    except WechatError as exc:
+        return Attempt(error=str(exc)[:500])
+
+
+def _queue_fallback(session: Session, message: OutboxMessage) -> bool:
+    """The text message in place of an undeliverable WeChat message, queued once."""
+    key = f"wechat-fallback:{message.id}"
+    if session.exec(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)).first():
+        return False
+    queued = wechat_messages.read_outbox_body(message.body)
+    session.add(OutboxMessage(channel="sms", recipient=queued.sms_to, event=message.event,
+                              order_id=message.order_id, body=queued.sms_text, dedupe_key=key))
+    return True
+
+
+def deliver_due(db: Database, sms: SmsProvider, *, wechat: WechatSender | None = None,
+                now: datetime | None = None, batch: int = 50, ids: list[int] | None = None,
+                lease: timedelta = LEASE) -> DeliveryRound:
     """Send what is due (or just `ids`, right after the request that queued them)."""
     now = now or utcnow()
     result = DeliveryRound()
     for message in _claim(db, now, batch, ids, lease):
-        try:
-            receipt = sms.send(message.recipient, message.body)
-        except SmsError as exc:
-            error, receipt = str(exc)[:500], None
-        else:
-            error = ""
+        attempt = _send_wechat(db, wechat, message) if message.channel == "wechat" else _send_sms(sms, message)
+        error = attempt.error
         with db.write() as session:
             fresh = session.get(OutboxMessage, message.id)
             fresh.lease_until = None
-            if receipt is not None:
+            if attempt.message_id is not None:
                 fresh.status, fresh.sent_at = "sent", utcnow()
-                fresh.provider_message_id = receipt.message_id[:100]
+                fresh.provider_message_id = attempt.message_id[:100]
                 result.sent += 1
-            elif fresh.attempts >= MAX_ATTEMPTS:
+            elif attempt.final or fresh.attempts >= MAX_ATTEMPTS:
                 fresh.status, fresh.last_error = "dead", error
                 result.dead += 1
                 logger.error("message %s to %s is dead after %d tries: %s", fresh.id, fresh.event,
                              fresh.attempts, error)
+                if fresh.channel == "wechat" and _queue_fallback(session, fresh):
+                    result.fallbacks += 1
             else:
                 fresh.status, fresh.last_error = "pending", error
                 fresh.next_attempt_at = now + _backoff(fresh.attempts)

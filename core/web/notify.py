@@ -15,7 +15,8 @@ logger = logging.getLogger("orderdesk.notifications")
 
 def _deliver(db, settings, ids: list[int]) -> None:  # noqa: ANN001
     try:
-        notifications.deliver_due(db, get_sms_provider(settings), ids=ids)
+        with notifications.wechat_sender(db, settings) as wechat:
+            notifications.deliver_due(db, get_sms_provider(settings), wechat=wechat, ids=ids)
     except Exception:  # the worker retries whatever this attempt could not send
         logger.exception("immediate delivery of %s failed; the outbox worker will retry", ids)
 

@@ -101,5 +101,6 @@ def build_environment(*, auto_reload: bool = True) -> Environment:
         present_order=lambda order: present(address_of(order), full=False),
         **triage_labels.GLOBALS,
         bar_chart=bar_chart,
+        wechat_enabled=lambda: get_settings().wechat_enabled,
     )
     return env
