@@ -25,6 +25,7 @@ from admin.orders import (
     order_evidence,
     order_page,
     order_search,
+    resend_message,
 )
 from admin.reports import weekly_csv, weekly_page
 from admin.triage import assign_tag, resolve_tag, send_reply, tag_page, triage_queue_page
@@ -36,7 +37,7 @@ admin_router = Router(
     route_handlers=[
         login_page, login, logout, admin_home,
         order_search, export_orders, export_orders_confirmed, order_page, add_note, change_order_address,
-        mark_shipped, cancel_order, order_evidence,
+        mark_shipped, cancel_order, order_evidence, resend_message,
         dispute_list, open_dispute, dispute_page, generate_evidence, download_pack, change_status,
         audit_page, audit_export, health_page,
         triage_queue_page, tag_page, resolve_tag, assign_tag, send_reply,

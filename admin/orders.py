@@ -13,11 +13,11 @@ from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_409_CONFLICT, HTTP_42
 
 from admin.auth import client_ip, current_staff
 from core.config import Settings
-from core.errors import DomainError, InvalidInput
+from core.errors import DomainError, InvalidInput, NotFound
 from core.i18n import gettext
 from core.models import Carrier, Channel, OrderStatus, Staff
 from core.money import to_decimal
-from core.services import admin_orders, audit, customer_orders, disputes, evidence, triage_queue
+from core.services import admin_orders, audit, customer_orders, disputes, evidence, notifications, triage_queue
 from core.services import orders as order_service
 from core.services.addresses import PROVINCES, AddressErrors, AlreadyShipped, address_of, change_address, present
 from core.services.evidence_packs import pack_for_download
@@ -82,7 +82,8 @@ def _order_page(request: Request, db, staff: Staff, ref: str, *, reveal: bool = 
                  "verdict": evidence.analyse(order), "verdict_lines": _verdict_lines(order, request),
                  "expected_delivery": customer_orders.expected_delivery(order), "disputes": disputes.for_order(db, order.id),
                  "carriers": list(Carrier), "provinces": PROVINCES, "dispute_kinds": _dispute_kinds(),
-                 "triage_tags": triage_queue.tags_of_order(db, order.id), **extra},
+                 "triage_tags": triage_queue.tags_of_order(db, order.id),
+                 "messages": notifications.messages_for_order(db, order.id), **extra},
     )
 
 
@@ -245,3 +246,19 @@ def export_orders_confirmed(request: Request, db: DB, data: URLEncodedBody[dict[
     audit.record(db, staff=staff, action="export", client_ip=client_ip(request),
                  detail={"rows": results.total, "filters": params, "reason": reason[:500], "full_pii": full})
     return _csv_response(orders_csv(results, full=full), "orders.csv")
+
+
+@post("/orders/{ref:str}/messages/{message_id:int}/resend", name="admin_order_message_resend",
+      opt={"permission": P.RESEND_MESSAGE}, sync_to_thread=True)
+def resend_message(request: Request, db: DB, ref: FromPath[str], message_id: FromPath[int]) -> Response:
+    staff = current_staff(request)
+    order, _notes = admin_orders.get_for_staff(db, staff, ref)
+    try:
+        notifications.resend(db, order.id, message_id)
+    except NotFound:
+        raise
+    except DomainError as exc:  # not a dead text (sent meanwhile, or a WeChat message)
+        return _order_page(request, db, staff, ref, status_code=HTTP_409_CONFLICT, message_error=exc.translated())
+    audit.record(db, staff=staff, action="resend_message", order_ref=ref, client_ip=client_ip(request),
+                 detail={"message": message_id})
+    return Redirect(path=f"/admin/orders/{ref}#messages", status_code=HTTP_303_SEE_OTHER)

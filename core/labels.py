@@ -99,6 +99,15 @@ MESSAGE_EVENT = {
 
 LANGUAGE = {"zh_CN": N_("Chinese"), "en": N_("English")}
 
+MESSAGE_CHANNEL = {"sms": N_("SMS"), "wechat": N_("WeChat"), "email": N_("Email")}
+
+MESSAGE_STATUS = {
+    "pending": N_("Waiting to be sent"),
+    "sending": N_("Sending"),
+    "sent": N_("Sent"),
+    "dead": N_("Failed for good"),
+}
+
 def _label(table: dict[str, str]):
     def label(code: str | None) -> str:
         if code is None:
@@ -136,6 +145,8 @@ FILTERS = {
     "late_side": _label(LATE_SIDE),
     "message_event": _label(MESSAGE_EVENT),
     "language_name": _label(LANGUAGE),
+    "message_channel": _label(MESSAGE_CHANNEL),
+    "message_status": _label(MESSAGE_STATUS),
     "role_label": _label({r.value: label for r, label in ROLE_LABELS.items()}),
     "t": gettext,
 }

@@ -259,3 +259,43 @@ def stats(db: Database) -> OutboxStats:
             select(OutboxMessage).where(OutboxMessage.last_error != "").order_by(OutboxMessage.id.desc()).limit(20)
         ).all())
     return OutboxStats(by_status=counts, oldest_pending=oldest, recent_problems=problems)
+
+
+@dataclass
+class SentMessage:
+    """A message to the customer as support sees it on the order page."""
+
+    message: OutboxMessage
+    text: str  # what the customer reads (a WeChat message's text is its SMS fallback's)
+
+    @property
+    def can_resend(self) -> bool:
+        # A dead WeChat message already fell back to SMS; only a dead text is sent again by hand.
+        return self.message.status == "dead" and self.message.channel == "sms"
+
+
+def messages_for_order(db: Database, order_id: int) -> list[SentMessage]:
+    with db.read() as session:
+        rows = session.exec(select(OutboxMessage).where(OutboxMessage.order_id == order_id)
+                            .order_by(OutboxMessage.id.desc()).limit(50)).all()
+    return [SentMessage(message=m, text=wechat_messages.read_outbox_body(m.body).sms_text
+                        if m.channel == "wechat" else m.body) for m in rows]
+
+
+def resend(db: Database, order_id: int, message_id: int) -> OutboxMessage:
+    """Queue a dead text again (after the gateway or the number was fixed): a fresh round of tries."""
+    from core.errors import DomainError, NotFound
+    from core.i18n import N_
+
+    with db.write() as session:
+        message = session.exec(select(OutboxMessage).where(OutboxMessage.id == message_id,
+                                                           OutboxMessage.order_id == order_id)
+                               .with_for_update()).first()
+        if message is None:
+            raise NotFound(N_("There is no such message."))
+        if message.status != "dead" or message.channel != "sms":
+            raise DomainError(N_("Only a text message that failed for good can be sent again."))
+        message.status, message.attempts, message.next_attempt_at = "pending", 0, utcnow()
+        message.lease_until = None
+        session.add(message)
+        return message

@@ -30,6 +30,7 @@ class Permission(StrEnum):
     WORK_TRIAGE = "work_triage"
     VIEW_REPORTS = "view_reports"
     MANAGE_MESSAGES = "manage_messages"
+    RESEND_MESSAGE = "resend_message"
 
 
 ROLE_LABELS = {
@@ -45,8 +46,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.SUPERVISOR: frozenset({P.VIEW_ORDER, P.VIEW_FULL_PII, P.CHANGE_ADDRESS, P.MARK_SHIPPED, P.CANCEL_ORDER,
                                 P.ADD_NOTE, P.CREATE_DISPUTE, P.EXPORT, P.MANAGE_RULES, P.VIEW_AUDIT,
-                                P.WORK_TRIAGE, P.VIEW_REPORTS, P.MANAGE_MESSAGES}),
-    Role.SUPPORT: frozenset({P.VIEW_ORDER, P.CHANGE_ADDRESS, P.ADD_NOTE, P.CREATE_DISPUTE, P.WORK_TRIAGE}),
+                                P.WORK_TRIAGE, P.VIEW_REPORTS, P.MANAGE_MESSAGES, P.RESEND_MESSAGE}),
+    Role.SUPPORT: frozenset({P.VIEW_ORDER, P.CHANGE_ADDRESS, P.ADD_NOTE, P.CREATE_DISPUTE, P.WORK_TRIAGE,
+                             P.RESEND_MESSAGE}),
     Role.WAREHOUSE: frozenset({P.VIEW_ORDER, P.VIEW_FULL_PII, P.MARK_SHIPPED, P.ADD_NOTE, P.WORK_TRIAGE}),
     Role.COMPLIANCE: frozenset({P.VIEW_ORDER, P.VIEW_FULL_PII, P.EXPORT, P.MANAGE_RULES, P.VIEW_AUDIT,
                                 P.WORK_TRIAGE, P.VIEW_REPORTS}),
