@@ -67,6 +67,18 @@ DISPUTE_ACTION = {
     "status": N_("Status changed"),
     "evidence": N_("Evidence pack attached"),
     "note": N_("Note added"),
+    "customer_report": N_("Customer added to the report"),
+    "reply": N_("Replied to the customer"),
+}
+
+# What a shopper reads about their case: the internal steps in words that mean something to them.
+CASE_STATUS = {
+    "open": N_("Received, we are looking into it"),
+    "evidence_ready": N_("Received, we are looking into it"),
+    "submitted": N_("Claim filed with the carrier or platform"),
+    "won": N_("Resolved"),
+    "lost": N_("Closed"),
+    "withdrawn": N_("Closed"),
 }
 
 LATE_SIDE = {
@@ -84,6 +96,7 @@ HISTORY = {
     "dispute_opened": N_("Dispute opened"),
     "cancel_reason": N_("Cancellation reason recorded"),
     "reply": N_("Customer service reply recorded"),
+    "problem_reported": N_("Problem reported"),
 }
 
 
@@ -121,6 +134,7 @@ FILTERS = {
     "dispute_kind": _label(DISPUTE_KIND),
     "dispute_status": _label(DISPUTE_STATUS),
     "dispute_action": _label(DISPUTE_ACTION),
+    "case_status": _label(CASE_STATUS),
     "late_side": _label(LATE_SIDE),
     "role_label": _label({r.value: label for r, label in ROLE_LABELS.items()}),
     "t": gettext,
