@@ -81,6 +81,21 @@ CASE_STATUS = {
     "withdrawn": N_("Closed"),
 }
 
+PROBLEM_TITLE = {
+    "not_received": N_("Not received"),
+    "damaged": N_("Arrived damaged"),
+    "wrong_item": N_("Wrong item"),
+    "late": N_("Late delivery"),
+    "other": N_("Other"),
+}
+
+PROBLEM_HINT = {
+    "not_received": N_("The carrier says it was delivered, or the promised time has passed, but you have no parcel."),
+    "damaged": N_("The parcel or the item arrived broken. Add photos."),
+    "wrong_item": N_("You received something other than what you ordered."),
+    "late": N_("The parcel came, or is still coming, after the promised time."),
+}
+
 LATE_SIDE = {
     "merchant": N_("Late on the merchant's side (before hand-off)"),
     "carrier": N_("Late on the carrier's side (after hand-off)"),
@@ -135,6 +150,8 @@ FILTERS = {
     "dispute_status": _label(DISPUTE_STATUS),
     "dispute_action": _label(DISPUTE_ACTION),
     "case_status": _label(CASE_STATUS),
+    "problem_title": _label(PROBLEM_TITLE),
+    "problem_hint": _label(PROBLEM_HINT),
     "late_side": _label(LATE_SIDE),
     "role_label": _label({r.value: label for r, label in ROLE_LABELS.items()}),
     "t": gettext,

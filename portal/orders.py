@@ -17,7 +17,7 @@ from litestar.status_codes import (
 from core.errors import InvalidInput
 from core.i18n import gettext
 from core.phones import national_digits
-from core.services import customer_orders, hurry
+from core.services import customer_orders, hurry, problem_reports
 from core.services.addresses import PROVINCES, AddressErrors, AlreadyShipped, address_of, change_address
 from core.services.customer_orders import FILTER_LABELS, OrderFilter
 from core.services.orders import NOT_YET_SHIPPED
@@ -62,7 +62,9 @@ def order_detail(request: Request, db: DB, ref: FromPath[str], done: FromQuery[s
     hurry_answer = hurry.last_answer(order.history, within=timedelta(minutes=10)) if done == "hurry" else None
     return Template(
         template_name="portal/order.html",
-        context=_order_context(order, done=done, hurry_answer=hurry_answer),
+        context=_order_context(order, done=done, hurry_answer=hurry_answer,
+                               problem_kinds=problem_reports.offered_kinds(order),
+                               cases=problem_reports.cases_for_order(db, order.id)),
     )
 
 
