@@ -15,8 +15,8 @@ from sqlmodel import select
 
 from core.config import get_settings
 from core.models import Dispute, DisputeAction, DisputePhoto, ProblemReport
-from core.services import problem_reports
 from core.services import orders as order_service
+from core.services import problem_reports
 from core.services.photos import MAX_PHOTO_BYTES, Upload
 from core.storage import get_photo_storage
 from tests.factories import make_order, ship
@@ -246,3 +246,16 @@ def test_photos_are_removed_when_the_dispute_cannot_be_saved(alice, db, cast, mo
         problem_reports.report_problem(db, get_photo_storage(get_settings()), phone="+8613800138000", ref=ref, kind="damaged", description="",
                                        uploads=[Upload("a.jpg", jpeg_with_gps())])
     assert stored_files() == before and disputes_of(db, ref) == []
+
+
+def test_a_request_over_the_total_limit_is_refused_with_a_clear_page_and_nothing_saved(alice, db, cast):
+    from portal.problems import REPORT_BODY_LIMIT
+
+    ref = cast.alice_delivered.ref
+    before = stored_files()
+    piece = jpeg_with_gps() + b"\0" * (9 * 1024 * 1024)
+    count = REPORT_BODY_LIMIT // len(piece) + 1
+    refused = report(alice, ref, kind="damaged", photos=[(f"{n}.jpg", piece) for n in range(count)])
+    assert refused.status_code == 413
+    assert "at most 6 photos of 10 MB each" in text(soup(refused).find("main") or soup(refused))
+    assert disputes_of(db, ref) == [] and stored_files() == before
