@@ -118,8 +118,6 @@ def _validate(order: Order, kind: str, description: str, uploads: list[Upload],
     else:
         if chosen == DisputeType.DAMAGED and not photos:
             errors["photos"] = (N_("Add at least one photo of the damage."), {})
-        elif chosen in (DisputeType.NOT_RECEIVED, DisputeType.LATE) and photos:
-            photos = []  # Nothing to photograph; the form does not offer it for these kinds.
     if errors:
         raise ReportErrors(errors)
     return chosen, description, photos
