@@ -226,6 +226,26 @@ def _action(dispute: Dispute, kind: str, at: datetime, **detail: object) -> Disp
                          detail=json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str))
 
 
+def forget_customer_content(session, order_ids: list[int]) -> list[str]:  # noqa: ANN001
+    """Retention: the shopper's words and photos of these orders go (a parcel photo often
+    shows the label: name, phone, address). Deletes the rows in the caller's transaction
+    and returns the storage keys to delete once it has committed."""
+    if not order_ids:
+        return []
+    dispute_ids = select(Dispute.id).where(Dispute.order_id.in_(order_ids))
+    photos = list(session.exec(select(DisputePhoto).where(DisputePhoto.dispute_id.in_(dispute_ids))).all())
+    for photo in photos:
+        session.delete(photo)
+    for report in session.exec(select(ProblemReport).where(ProblemReport.dispute_id.in_(dispute_ids),
+                                                           ProblemReport.description != "")).all():
+        report.description = ""
+        session.add(report)
+    for dispute in session.exec(select(Dispute).where(Dispute.order_id.in_(order_ids), Dispute.claim != "")).all():
+        dispute.claim = ""
+        session.add(dispute)
+    return [photo.storage_key for photo in photos]
+
+
 # --- what the shopper sees ---------------------------------------------------------------------
 
 

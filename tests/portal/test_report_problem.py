@@ -259,3 +259,22 @@ def test_a_request_over_the_total_limit_is_refused_with_a_clear_page_and_nothing
     assert refused.status_code == 413
     assert "at most 6 photos of 10 MB each" in text(soup(refused).find("main") or soup(refused))
     assert disputes_of(db, ref) == [] and stored_files() == before
+
+
+def test_retention_deletes_the_shoppers_photos_and_words_with_the_rest_of_their_data(alice, db, cast):
+    from core.jobs.tasks import retention
+
+    ref = cast.alice_delivered.ref
+    report(alice, ref, kind="damaged", description="放在门口被压坏了，收件人张三", photos=[("a.jpg", jpeg_with_gps())])
+    (dispute,) = disputes_of(db, ref)
+    with db.read() as session:
+        (photo,) = session.exec(select(DisputePhoto)).all()
+    assert photo.storage_key in stored_files()
+
+    later = datetime.now(UTC) + timedelta(days=365 * 3 + 30)
+    assert retention(db, get_settings(), later).endswith("1 photos deleted")
+    assert photo.storage_key not in stored_files()
+    with db.read() as session:
+        assert session.exec(select(DisputePhoto)).all() == []
+        assert [r.description for r in session.exec(select(ProblemReport)).all()] == [""]
+        assert session.get(Dispute, dispute.id).claim == ""
