@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from PIL import Image
 
@@ -27,3 +30,19 @@ def png_bytes(size: tuple[int, int] = (40, 30)) -> bytes:
     out = io.BytesIO()
     Image.new("RGBA", size, (0, 128, 0, 128)).save(out, format="PNG")
     return out.getvalue()
+
+
+@contextmanager
+def local_s3_server() -> Iterator[str]:
+    """moto's S3-compatible server on loopback (a real HTTP server in a thread); yields its URL."""
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()

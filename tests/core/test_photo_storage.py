@@ -5,7 +5,6 @@ is stored (content not name, size, metadata removed)."""
 from __future__ import annotations
 
 import io
-import socket
 
 import pytest
 from PIL import Image
@@ -17,24 +16,13 @@ from core.services.photos import MAX_PHOTO_BYTES, Upload
 from core.storage import PhotoNotFound, get_photo_storage
 from core.storage.local import LocalStorage
 from core.storage.s3 import S3Storage
-from tests.photos import jpeg_with_gps, png_bytes
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.photos import jpeg_with_gps, local_s3_server, png_bytes
 
 
 @pytest.fixture(scope="module")
 def s3_server():
-    from moto.server import ThreadedMotoServer
-
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
+    with local_s3_server() as url:
+        yield url
 
 
 @pytest.fixture
