@@ -308,3 +308,22 @@ def test_with_a_bucket_configured_the_photos_go_to_s3_and_are_served_from_there(
             url = soup(client.get(f"/orders/{ref}")).select_one("#cases img")["src"]
             shown = client.get(url)
             assert shown.status_code == 200 and shown.content == bucket.get(photo.storage_key)
+
+
+def test_two_reports_sent_at_the_same_moment_end_in_one_dispute(db, cast):
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    ref = cast.alice_delivered.ref
+    storage = get_photo_storage(get_settings())
+    start = Barrier(2)
+
+    def send(n: int):  # noqa: ANN202
+        start.wait()
+        return problem_reports.report_problem(db, storage, phone="+8613800138000", ref=ref, kind="not_received",
+                                              description=f"tab {n}", uploads=[])
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = list(pool.map(send, range(2)))
+    assert sorted(o.merged for o in outcomes) == [False, True]
+    assert len({o.dispute_id for o in outcomes}) == 1 and len(disputes_of(db, ref)) == 1
