@@ -21,13 +21,15 @@ MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 50_000_000
 # Phones take 12-50 MP; staff need to see a dent, not print a poster.
 MAX_EDGE = 2560
-ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "MPO"}
+ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "MPO"}  # MPO: a JPEG with a second frame (some phone cameras)
+OPENERS = ["JPEG", "PNG", "WEBP"]
 
 try:  # HEIC (iPhone) only where the optional pillow-heif plug-in is installed.
     from pillow_heif import register_heif_opener  # type: ignore[import-not-found]
 
     register_heif_opener()
     ACCEPTED_FORMATS |= {"HEIF"}
+    OPENERS.append("HEIF")
 except ImportError:  # pragma: no cover - depends on the installation
     pass
 
@@ -57,7 +59,8 @@ def prepare(upload: Upload) -> PreparedPhoto:
     if not upload.data:
         raise InvalidInput("photos", N_("%(name)s is empty."), name=name or "?")
     try:
-        with Image.open(io.BytesIO(upload.data)) as probe:
+        # Only these decoders are even tried: no EPS (Ghostscript), PSD, TIFF or other rarely audited parsers.
+        with Image.open(io.BytesIO(upload.data), formats=OPENERS) as probe:
             kind = probe.format
             width, height = probe.size
             if kind not in ACCEPTED_FORMATS:

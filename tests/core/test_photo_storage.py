@@ -119,3 +119,19 @@ def test_a_file_over_the_size_limit_is_refused_before_decoding():
 def test_seven_photos_are_refused():
     with pytest.raises(InvalidInput, match="At most"):
         photos.prepare_all([Upload(f"{n}.jpg", jpeg_with_gps()) for n in range(7)])
+
+
+def test_a_real_image_of_another_format_is_refused_too():
+    gif = io.BytesIO()
+    Image.new("RGB", (10, 10)).save(gif, format="GIF")
+    tiff = io.BytesIO()
+    Image.new("RGB", (10, 10)).save(tiff, format="TIFF")
+    for name, data in (("anim.jpg", gif.getvalue()), ("scan.jpg", tiff.getvalue())):
+        with pytest.raises(InvalidInput, match="is not a photo"):
+            photos.prepare(Upload(name, data))
+
+
+def test_webp_is_accepted():
+    webp = io.BytesIO()
+    Image.new("RGB", (30, 20), (1, 2, 3)).save(webp, format="WEBP")
+    assert photos.prepare(Upload("x.webp", webp.getvalue())).width == 30
