@@ -111,18 +111,22 @@ def set_status(db: Database, staff: Staff, dispute_id: int, status: str, note: s
         session.add(_act(dispute, staff.email, "status", to=target.value, note=note.strip()[:500]))
         if target in CUSTOMER_VISIBLE:
             from core.i18n import translations_for
-            from core.labels import DISPUTE_STATUS
+            from core.labels import CASE_STATUS
             from core.services import notifications
-            from core.services.tracking_links import link_url
 
             order = session.get(Order, dispute.order_id)
+            # The status in the shopper's words (not "won"/"lost"), and the order page, where the case is shown.
             notifications.enqueue(session, order, "dispute_update", {
-                "status": translations_for("zh_CN").gettext(DISPUTE_STATUS[target.value]), "link": link_url(order, get_settings())},
+                "status": translations_for("zh_CN").gettext(CASE_STATUS[target.value]), "link": _order_page(order)},
                 dedupe_key=f"dispute:{dispute.id}:{target.value}")
     return dispute
 
 
 MAX_REPLY = 2000
+
+
+def _order_page(order: Order) -> str:
+    return f"{get_settings().public_base_url}/orders/{order.ref}"
 
 
 def reply_to_customer(db: Database, staff: Staff, dispute_id: int, text: str) -> DisputeAction:
@@ -150,7 +154,7 @@ def reply_to_customer(db: Database, staff: Staff, dispute_id: int, text: str) ->
                              detail={"dispute": dispute.id})
         notifications.enqueue(session, order, "dispute_update", {
             "status": translations_for("zh_CN").gettext(N_("customer service replied")),
-            "link": f"{get_settings().public_base_url}/orders/{order.ref}"},
+            "link": _order_page(order)},
             dedupe_key=f"dispute:{dispute.id}:reply:{action.id}")
     return action
 

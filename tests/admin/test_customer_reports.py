@@ -98,6 +98,7 @@ def test_staff_reply_shows_on_the_shoppers_order_page_and_is_texted(as_staff, db
         texts = session.exec(select(OutboxMessage).where(OutboxMessage.event == "dispute_update")
                              .order_by(OutboxMessage.id)).all()
     assert len(texts) == 2  # the status change and the reply
+    assert "已向快递公司或平台提出索赔" in texts[0].body and f"/orders/{order.ref}" in texts[0].body
     assert texts[-1].recipient == "+86" + ALICE_PHONE and order.ref in texts[-1].body
     assert "客服已回复" in texts[-1].body and f"/orders/{order.ref}" in texts[-1].body
 
