@@ -282,6 +282,7 @@ def test_retention_deletes_the_shoppers_photos_and_words_with_the_rest_of_their_
 
 def test_with_a_bucket_configured_the_photos_go_to_s3_and_are_served_from_there(db, cast):
     import dataclasses
+    import uuid
 
     from litestar.testing import TestClient
 
@@ -290,11 +291,13 @@ def test_with_a_bucket_configured_the_photos_go_to_s3_and_are_served_from_there(
     from tests.photos import local_s3_server
     from tests.portal.conftest import sign_in
 
+    # moto keeps its buckets per process, across servers: a bucket of this test's own.
+    bucket_name = f"orderdesk-photos-{uuid.uuid4().hex[:8]}"
     with local_s3_server() as endpoint:
-        settings = dataclasses.replace(get_settings(), s3_endpoint_url=endpoint, s3_bucket="orderdesk-photos",
+        settings = dataclasses.replace(get_settings(), s3_endpoint_url=endpoint, s3_bucket=bucket_name,
                                        s3_access_key_id="test-key", s3_secret_access_key="test-secret")
         bucket = get_photo_storage(settings)
-        bucket.client.create_bucket(Bucket="orderdesk-photos")
+        bucket.client.create_bucket(Bucket=bucket_name)
         before = stored_files()
         with TestClient(app=create_app(settings, db), base_url="http://127.0.0.1") as client:
             client.get("/lang/en")
@@ -303,7 +306,7 @@ def test_with_a_bucket_configured_the_photos_go_to_s3_and_are_served_from_there(
             assert report(client, ref, kind="damaged", photos=[("a.jpg", jpeg_with_gps())]).status_code == 303
             with db.read() as session:
                 (photo,) = session.exec(select(DisputePhoto)).all()
-            keys = [o["Key"] for o in bucket.client.list_objects_v2(Bucket="orderdesk-photos").get("Contents", [])]
+            keys = [o["Key"] for o in bucket.client.list_objects_v2(Bucket=bucket_name).get("Contents", [])]
             assert keys == [photo.storage_key] and stored_files() == before
             url = soup(client.get(f"/orders/{ref}")).select_one("#cases img")["src"]
             shown = client.get(url)
