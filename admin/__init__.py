@@ -11,7 +11,16 @@ from admin.auth import (
     staff_guard,
     staff_login_required_handler,
 )
-from admin.disputes import change_status, dispute_list, dispute_page, download_pack, generate_evidence, open_dispute
+from admin.disputes import (
+    change_status,
+    dispute_list,
+    dispute_page,
+    dispute_photo,
+    download_pack,
+    generate_evidence,
+    open_dispute,
+    reply_to_customer,
+)
 from admin.health import health_page
 from admin.home import admin_home
 from admin.messages import message_page, messages_page, preview_message, reset_message, save_message
@@ -39,6 +48,7 @@ admin_router = Router(
         order_search, export_orders, export_orders_confirmed, order_page, add_note, change_order_address,
         mark_shipped, cancel_order, order_evidence, resend_message,
         dispute_list, open_dispute, dispute_page, generate_evidence, download_pack, change_status,
+        reply_to_customer, dispute_photo,
         audit_page, audit_export, health_page,
         triage_queue_page, tag_page, resolve_tag, assign_tag, send_reply,
         rules_page, rule_page, preview_rule, save_rule,

@@ -14,11 +14,12 @@ from core.config import Settings
 from core.errors import DomainError, InvalidInput
 from core.i18n import gettext
 from core.models import DisputeStatus, DisputeType
-from core.services import admin_orders, audit, disputes, evidence
+from core.services import admin_orders, audit, disputes, evidence, problem_reports
 from core.services import orders as order_service
 from core.services.evidence_packs import pack_for_download
 from core.services.permissions import Permission, can
 from core.services.staff import list_staff
+from core.storage import PhotoNotFound, get_photo_storage
 from core.web.deps import DB
 
 P = Permission
@@ -57,7 +58,20 @@ def open_dispute(request: Request, db: DB, ref: FromPath[str], data: URLEncodedB
     return Redirect(path=f"/admin/disputes/{dispute.id}", status_code=HTTP_303_SEE_OTHER)
 
 
-def _dispute_page(request: Request, db, dispute_id: int, *, status_code: int = 200, error: str | None = None) -> Template:  # noqa: ANN001
+def _customer_side(db, dispute) -> dict:  # noqa: ANN001
+    """The shopper's reports (text and photos, oldest first) and the replies they were sent."""
+    import json
+
+    photos: dict[int | None, list] = {}
+    for photo in problem_reports.photos_of_dispute(db, dispute.id):
+        photos.setdefault(photo.report_id, []).append(photo)
+    reports = [(report, photos.get(report.id, [])) for report in problem_reports.reports_of_dispute(db, dispute.id)]
+    replies = [(action, json.loads(action.detail).get("text", "")) for action in dispute.actions if action.kind == "reply"]
+    return {"reports": reports, "replies": replies}
+
+
+def _dispute_page(request: Request, db, dispute_id: int, *, status_code: int = 200, error: str | None = None,  # noqa: ANN001
+                  reply_error: str | None = None, reply_value: str = "") -> Template:
     staff = current_staff(request)
     dispute, order, pack = disputes.get(db, dispute_id)
     admin_orders.get_for_staff(db, staff, order.ref)
@@ -69,7 +83,9 @@ def _dispute_page(request: Request, db, dispute_id: int, *, status_code: int = 2
         "verdict_lines": evidence.describe_verdict(verdict, gettext, settings.tz),
         "next_states": sorted(disputes.NEXT_STATES[DisputeStatus(dispute.status)]),
         "owners": {s.id: s for s in list_staff(db)}, "error": error,
-        "current_digest": evidence.verify_loaded(full_order).digest})
+        "current_digest": evidence.verify_loaded(full_order).digest,
+        "can_view_photos": can(staff.role, P.VIEW_CUSTOMER_PHOTOS), "reply_error": reply_error,
+        "reply_value": reply_value, **_customer_side(db, dispute)})
 
 
 @get("/disputes/{dispute_id:int}", name="admin_dispute", opt={"permission": P.VIEW_ORDER}, sync_to_thread=True)
@@ -130,3 +146,40 @@ def change_status(request: Request, db: DB, dispute_id: FromPath[int], data: URL
     audit.record(db, staff=staff, action="dispute_status", order_ref=order.ref, client_ip=client_ip(request),
                  detail={"dispute": dispute_id, "status": data.get("status", "")})
     return Redirect(path=f"/admin/disputes/{dispute_id}", status_code=HTTP_303_SEE_OTHER)
+
+
+@post("/disputes/{dispute_id:int}/reply", name="admin_dispute_reply", opt={"permission": P.CREATE_DISPUTE},
+      sync_to_thread=True)
+def reply_to_customer(request: Request, db: DB, dispute_id: FromPath[int],
+                      data: URLEncodedBody[dict[str, str]]) -> Response:
+    staff = current_staff(request)
+    dispute, order, _ = disputes.get(db, dispute_id)
+    admin_orders.get_for_staff(db, staff, order.ref)
+    try:
+        disputes.reply_to_customer(db, staff, dispute_id, data.get("reply", ""))
+    except InvalidInput as exc:
+        return _dispute_page(request, db, dispute_id, status_code=HTTP_422_UNPROCESSABLE_ENTITY,
+                             reply_error=exc.translated(), reply_value=data.get("reply", ""))
+    audit.record(db, staff=staff, action="dispute_reply", order_ref=order.ref, client_ip=client_ip(request),
+                 detail={"dispute": dispute_id})
+    return Redirect(path=f"/admin/disputes/{dispute_id}", status_code=HTTP_303_SEE_OTHER)
+
+
+@get("/disputes/{dispute_id:int}/photos/{photo_id:int}", name="admin_dispute_photo",
+     opt={"permission": P.VIEW_CUSTOMER_PHOTOS}, sync_to_thread=True)
+def dispute_photo(request: Request, db: DB, dispute_id: FromPath[int], photo_id: FromPath[int]) -> Response:
+    staff = current_staff(request)
+    dispute, order, _ = disputes.get(db, dispute_id)
+    # The same scoping as the order itself (warehouse staff: their warehouse only).
+    admin_orders.get_for_staff(db, staff, order.ref)
+    photo = problem_reports.photo_of_dispute(db, dispute_id, photo_id)
+    try:
+        content = get_photo_storage(request.app.state.settings).get(photo.storage_key)
+    except PhotoNotFound:
+        from core.errors import NotFound
+
+        raise NotFound("No such photo.") from None
+    audit.record(db, staff=staff, action="photo_view", order_ref=order.ref, client_ip=client_ip(request),
+                 detail={"dispute": dispute_id, "photo": photo_id})
+    return Response(content=content, media_type=photo.media_type,
+                    headers={"Cache-Control": "private, no-store", "Content-Disposition": "inline"})

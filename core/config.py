@@ -79,6 +79,12 @@ class Settings:
     outbox_lease_seconds: int = 300
     evidence_signing_p12: str = ""
     evidence_signing_p12_password: str = field(default="", repr=False)
+    upload_dir: Path = Path("var/uploads")
+    s3_endpoint_url: str = ""
+    s3_bucket: str = ""
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = field(default="", repr=False)
+    s3_region: str = "us-east-1"
     database_url_is_default: bool = field(default=False, repr=False)
     wechat_app_id: str = ""
     wechat_app_secret: str = field(default="", repr=False)
@@ -279,6 +285,19 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         if (template_id := _read(env, f"WECHAT_TEMPLATE_{event.upper()}"))
     )
 
+    upload_dir = Path(_read(env, "ORDERDESK_UPLOAD_DIR") or var_dir / "uploads").resolve()
+    s3_endpoint_url = (_read(env, "S3_ENDPOINT_URL") or "").rstrip("/")
+    s3_bucket = _read(env, "S3_BUCKET") or ""
+    s3_access_key_id = _read(env, "S3_ACCESS_KEY_ID") or ""
+    s3_secret_access_key = _read(env, "S3_SECRET_ACCESS_KEY") or ""
+    if s3_endpoint_url and urlsplit(s3_endpoint_url).scheme not in ("http", "https"):
+        problems.append(f"S3_ENDPOINT_URL must be an http(s) URL, got {s3_endpoint_url!r}")
+    if (s3_endpoint_url or s3_access_key_id or s3_secret_access_key) and not s3_bucket:
+        problems.append("S3_BUCKET is required when any other S3_ setting is given")
+    if bool(s3_access_key_id) != bool(s3_secret_access_key):
+        problems.append("S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together (or neither, for the default "
+                        "credential chain)")
+
     if problems:
         raise ConfigError("Invalid configuration:\n  - " + "\n  - ".join(problems))
 
@@ -312,6 +331,12 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         kuaidi100_base_url=kuaidi100_base_url,
         evidence_signing_p12=signing_p12,
         evidence_signing_p12_password=_read(env, "EVIDENCE_SIGNING_P12_PASSWORD") or "",
+        upload_dir=upload_dir,
+        s3_endpoint_url=s3_endpoint_url,
+        s3_bucket=s3_bucket,
+        s3_access_key_id=s3_access_key_id,
+        s3_secret_access_key=s3_secret_access_key,
+        s3_region=_read(env, "S3_REGION") or "us-east-1",
         database_url_is_default=raw_db is None,
         wechat_app_id=wechat_app_id,
         wechat_app_secret=wechat_app_secret,

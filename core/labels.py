@@ -67,6 +67,33 @@ DISPUTE_ACTION = {
     "status": N_("Status changed"),
     "evidence": N_("Evidence pack attached"),
     "note": N_("Note added"),
+    "customer_report": N_("Customer added to the report"),
+    "reply": N_("Replied to the customer"),
+}
+
+# What a shopper reads about their case: the internal steps in words that mean something to them.
+CASE_STATUS = {
+    "open": N_("Received, we are looking into it"),
+    "evidence_ready": N_("Received, we are looking into it"),
+    "submitted": N_("Claim filed with the carrier or platform"),
+    "won": N_("Resolved"),
+    "lost": N_("Closed"),
+    "withdrawn": N_("Closed"),
+}
+
+PROBLEM_TITLE = {
+    "not_received": N_("Not received"),
+    "damaged": N_("Arrived damaged"),
+    "wrong_item": N_("Wrong item"),
+    "late": N_("Late delivery"),
+    "other": N_("Other"),
+}
+
+PROBLEM_HINT = {
+    "not_received": N_("The carrier says it was delivered, or the promised time has passed, but you have no parcel."),
+    "damaged": N_("The parcel or the item arrived broken. Add photos."),
+    "wrong_item": N_("You received something other than what you ordered."),
+    "late": N_("The parcel came, or is still coming, after the promised time."),
 }
 
 LATE_SIDE = {
@@ -84,6 +111,7 @@ HISTORY = {
     "dispute_opened": N_("Dispute opened"),
     "cancel_reason": N_("Cancellation reason recorded"),
     "reply": N_("Customer service reply recorded"),
+    "problem_reported": N_("Problem reported"),
 }
 
 
@@ -142,6 +170,9 @@ FILTERS = {
     "dispute_kind": _label(DISPUTE_KIND),
     "dispute_status": _label(DISPUTE_STATUS),
     "dispute_action": _label(DISPUTE_ACTION),
+    "case_status": _label(CASE_STATUS),
+    "problem_title": _label(PROBLEM_TITLE),
+    "problem_hint": _label(PROBLEM_HINT),
     "late_side": _label(LATE_SIDE),
     "message_event": _label(MESSAGE_EVENT),
     "language_name": _label(LANGUAGE),

@@ -14,6 +14,7 @@ from portal.auth import (
 from portal.evidence import evidence_pdf, verify_page
 from portal.home import home, terms_current
 from portal.orders import address_change, address_form, hurry_order, order_detail, order_list, order_terms
+from portal.problems import problem_form, problem_photo, problem_submit
 from portal.tracking import tracking_qr, tracking_view
 from portal.wechat import wechat_authorize, wechat_callback
 
@@ -34,6 +35,9 @@ portal_router = Router(
         address_form,
         address_change,
         hurry_order,
+        problem_form,
+        problem_submit,
+        problem_photo,
         tracking_view,
         tracking_qr,
         evidence_pdf,

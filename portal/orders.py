@@ -17,7 +17,7 @@ from litestar.status_codes import (
 from core.errors import InvalidInput
 from core.i18n import gettext
 from core.phones import national_digits
-from core.services import customer_orders, hurry
+from core.services import customer_orders, hurry, problem_reports
 from core.services.addresses import PROVINCES, AddressErrors, AlreadyShipped, address_of, change_address
 from core.services.customer_orders import FILTER_LABELS, OrderFilter
 from core.services.orders import NOT_YET_SHIPPED
@@ -55,6 +55,14 @@ def _order_context(order, **extra) -> dict:  # noqa: ANN001
     }
 
 
+def _cases(db, order) -> list:  # noqa: ANN001
+    # Every report leaves a line in the order's history (already loaded): most order
+    # pages have none and need no query for cases.
+    if not any(entry.kind == "problem_reported" for entry in order.history):
+        return []
+    return problem_reports.cases_for_order(db, order.id)
+
+
 @get("/orders/{ref:str}", name="order_detail", sync_to_thread=True)
 def order_detail(request: Request, db: DB, ref: FromPath[str], done: FromQuery[str | None] = None) -> Template:
     phone = require_phone(request, db)
@@ -62,7 +70,9 @@ def order_detail(request: Request, db: DB, ref: FromPath[str], done: FromQuery[s
     hurry_answer = hurry.last_answer(order.history, within=timedelta(minutes=10)) if done == "hurry" else None
     return Template(
         template_name="portal/order.html",
-        context=_order_context(order, done=done, hurry_answer=hurry_answer),
+        context=_order_context(order, done=done, hurry_answer=hurry_answer,
+                               problem_kinds=problem_reports.offered_kinds(order),
+                               cases=_cases(db, order)),
     )
 
 

@@ -14,8 +14,9 @@ from sqlmodel import select
 from core.config import Settings
 from core.db import Database
 from core.models import Customer, JobRun, Order, OrderStatus, Shipment, SkuStock, utcnow
-from core.services import notifications
+from core.services import notifications, problem_reports
 from core.services import orders as order_service
+from core.storage import get_photo_storage
 
 logger = logging.getLogger("orderdesk.jobs")
 RETENTION_YEARS_MIN = 3
@@ -95,6 +96,7 @@ def retention(db: Database, settings: Settings, now: datetime) -> str:
     years = max(settings.retention_years, RETENTION_YEARS_MIN)
     cutoff = now - timedelta(days=365 * years)
     done = 0
+    forgotten_photos: list[str] = []
     with db.write() as session:
         orders = session.exec(select(Order).where(
             Order.status.in_([OrderStatus.DELIVERED, OrderStatus.CANCELLED, OrderStatus.REFUNDED]),
@@ -105,12 +107,20 @@ def retention(db: Database, settings: Settings, now: datetime) -> str:
             order_service.record(session, order, "anonymised", actor="system", via="system",
                                  detail={"retention_years": years})
             done += 1
+        forgotten_photos = problem_reports.forget_customer_content(session, [order.id for order in orders])
         customers = session.exec(select(Customer).where(
             ~Customer.id.in_(select(Order.customer_id).where(Order.ship_phone != "")), Customer.name != "")).all()
         for customer in customers:
             customer.name = ""
             session.add(customer)
-    return f"{done} orders anonymised (older than {years} years)"
+    # After the commit: a failed transaction must not leave rows pointing at deleted photos.
+    storage = get_photo_storage(settings)
+    for key in forgotten_photos:
+        try:
+            storage.delete(key)
+        except Exception:
+            logger.exception("retention: photo %s could not be deleted; delete it by hand", key)
+    return f"{done} orders anonymised (older than {years} years), {len(forgotten_photos)} photos deleted"
 
 
 def triage_scan(db: Database, settings: Settings, now: datetime) -> str:

@@ -2,7 +2,7 @@
 
 from core.models.auth import CustomerSession, LoginCode
 from core.models.customer import Customer
-from core.models.dispute import Dispute, DisputeAction, DisputeStatus, DisputeType
+from core.models.dispute import Dispute, DisputeAction, DisputePhoto, DisputeStatus, DisputeType, ProblemReport
 from core.models.evidence import CarrierPush, EvidenceDownload, EvidencePack
 from core.models.order import Channel, Order, OrderHistory, OrderLine, OrderStatus, OrderStatusCount
 from core.models.outbox import JobRun, MessageTemplate, OutboxMessage
@@ -21,6 +21,8 @@ __all__ = [
     "AuditEntry",
     "Dispute",
     "DisputeAction",
+    "DisputePhoto",
+    "ProblemReport",
     "DisputeStatus",
     "DisputeType",
     "JobRun",

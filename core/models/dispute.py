@@ -60,3 +60,37 @@ class DisputeAction(SQLModel, table=True):
     detail: str = Field(default="{}", sa_type=Text)
 
     dispute: Dispute | None = Relationship(back_populates="actions")
+
+
+class ProblemReport(SQLModel, table=True):
+    """One submission of the shopper's "report a problem" form: the first opens a
+    dispute, later ones for the same order and kind are added to it. The rows also
+    carry the per-customer submission limit (shared by every app process)."""
+
+    __tablename__ = "problem_report"
+    __table_args__ = (Index("ix_problem_report_customer_at", "customer_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    dispute_id: int = Field(foreign_key="dispute.id", index=True)
+    customer_id: int = Field(foreign_key="customer.id")
+    kind: str = Field(max_length=16)
+    description: str = Field(default="", sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class DisputePhoto(SQLModel, table=True):
+    """A customer's photo, re-encoded without metadata; the bytes sit in photo storage
+    under `storage_key` and are only served through routes that check who asks."""
+
+    __tablename__ = "dispute_photo"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dispute_id: int = Field(foreign_key="dispute.id", index=True)
+    report_id: int | None = Field(default=None, foreign_key="problem_report.id")
+    storage_key: str = Field(max_length=200, unique=True)
+    media_type: str = Field(max_length=40)
+    size_bytes: int
+    width: int
+    height: int
+    original_name: str = Field(default="", max_length=120)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

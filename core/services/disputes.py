@@ -111,15 +111,52 @@ def set_status(db: Database, staff: Staff, dispute_id: int, status: str, note: s
         session.add(_act(dispute, staff.email, "status", to=target.value, note=note.strip()[:500]))
         if target in CUSTOMER_VISIBLE:
             from core.i18n import translations_for
-            from core.labels import DISPUTE_STATUS
+            from core.labels import CASE_STATUS
             from core.services import notifications
-            from core.services.tracking_links import link_url
 
             order = session.get(Order, dispute.order_id)
+            # The status in the shopper's words (not "won"/"lost"), and the order page, where the case is shown.
             notifications.enqueue(session, order, "dispute_update", {
-                "status": translations_for("zh_CN").gettext(DISPUTE_STATUS[target.value]), "link": link_url(order, get_settings())},
+                "status": translations_for("zh_CN").gettext(CASE_STATUS[target.value]), "link": _order_page(order)},
                 dedupe_key=f"dispute:{dispute.id}:{target.value}")
     return dispute
+
+
+MAX_REPLY = 2000
+
+
+def _order_page(order: Order) -> str:
+    return f"{get_settings().public_base_url}/orders/{order.ref}"
+
+
+def reply_to_customer(db: Database, staff: Staff, dispute_id: int, text: str) -> DisputeAction:
+    """A reply the shopper reads on the order page, and is told about by text message
+    (queued in the same transaction). Internal notes stay on the status form."""
+    from core.i18n import translations_for
+    from core.services import notifications
+
+    text = text.strip()
+    if not text:
+        raise InvalidInput("reply", N_("Write the reply to the customer."))
+    if len(text) > MAX_REPLY:
+        raise InvalidInput("reply", N_("Please keep it under %(n)s characters."), n=MAX_REPLY)
+    with db.write() as session:
+        dispute = session.exec(select(Dispute).where(Dispute.id == dispute_id).with_for_update()).first()
+        if dispute is None:
+            raise NotFound(N_("No such dispute."))
+        order = session.get(Order, dispute.order_id)
+        dispute.updated_at = utcnow()
+        session.add(dispute)
+        action = _act(dispute, staff.email, "reply", text=text)
+        session.add(action)
+        session.flush()
+        order_service.record(session, order, "reply", actor=staff.email, via="admin",
+                             detail={"dispute": dispute.id})
+        notifications.enqueue(session, order, "dispute_update", {
+            "status": translations_for("zh_CN").gettext(N_("customer service replied")),
+            "link": _order_page(order)},
+            dedupe_key=f"dispute:{dispute.id}:reply:{action.id}")
+    return action
 
 
 BOARD_SIZE = 50

@@ -31,6 +31,7 @@ class Permission(StrEnum):
     VIEW_REPORTS = "view_reports"
     MANAGE_MESSAGES = "manage_messages"
     RESEND_MESSAGE = "resend_message"
+    VIEW_CUSTOMER_PHOTOS = "view_customer_photos"
 
 
 ROLE_LABELS = {
@@ -46,12 +47,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.SUPERVISOR: frozenset({P.VIEW_ORDER, P.VIEW_FULL_PII, P.CHANGE_ADDRESS, P.MARK_SHIPPED, P.CANCEL_ORDER,
                                 P.ADD_NOTE, P.CREATE_DISPUTE, P.EXPORT, P.MANAGE_RULES, P.VIEW_AUDIT,
-                                P.WORK_TRIAGE, P.VIEW_REPORTS, P.MANAGE_MESSAGES, P.RESEND_MESSAGE}),
+                                P.WORK_TRIAGE, P.VIEW_REPORTS, P.MANAGE_MESSAGES, P.RESEND_MESSAGE,
+                                P.VIEW_CUSTOMER_PHOTOS}),
+    # Support works the disputes, so it sees the customers' photos (each view is audited).
     Role.SUPPORT: frozenset({P.VIEW_ORDER, P.CHANGE_ADDRESS, P.ADD_NOTE, P.CREATE_DISPUTE, P.WORK_TRIAGE,
-                             P.RESEND_MESSAGE}),
+                             P.RESEND_MESSAGE, P.VIEW_CUSTOMER_PHOTOS}),
     Role.WAREHOUSE: frozenset({P.VIEW_ORDER, P.VIEW_FULL_PII, P.MARK_SHIPPED, P.ADD_NOTE, P.WORK_TRIAGE}),
     Role.COMPLIANCE: frozenset({P.VIEW_ORDER, P.VIEW_FULL_PII, P.EXPORT, P.MANAGE_RULES, P.VIEW_AUDIT,
-                                P.WORK_TRIAGE, P.VIEW_REPORTS}),
+                                P.WORK_TRIAGE, P.VIEW_REPORTS, P.VIEW_CUSTOMER_PHOTOS}),
 }
 
 

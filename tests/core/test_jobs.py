@@ -69,7 +69,7 @@ def test_retention_anonymises_old_orders_and_keeps_the_evidence_verifiable(db):
         conn.execute(text("UPDATE orders SET updated_at = :t WHERE id = :id"),
                      {"t": datetime.now(UTC) - timedelta(days=365 * 3 + 10), "id": old.id})
     outcome = tasks.retention(db, SETTINGS, datetime.now(UTC))
-    assert outcome == "1 orders anonymised (older than 3 years)"
+    assert outcome == "1 orders anonymised (older than 3 years), 0 photos deleted"
     anonymised = order_service.get_order(db, old.ref)
     assert anonymised.ship_recipient == "已匿名" and anonymised.ship_phone == "" and anonymised.ship_street == ""
     assert anonymised.total_minor == old.total_minor
