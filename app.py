@@ -95,6 +95,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         # Production only: a test run builds hundreds of apps, and frozen garbage is never freed.
         on_startup=[limit_request_threads, *([freeze_startup_objects] if settings.is_prod else [])],
         on_shutdown=[lambda: database.dispose()],
+        # The site-wide schema would list every HTML route; the push API serves its own at /api/v1/schema.
+        openapi_config=None,
         debug=False,
     )
 

@@ -335,6 +335,10 @@ def build_parser() -> argparse.ArgumentParser:
                                description="Recompute the audit log's hash chain; exit 1 if altered.")
     audit_cmd.set_defaults(func=_cmd_verify_audit)
 
+    from core.cli_api_keys import add_commands as add_api_key_commands
+
+    add_api_key_commands(sub)
+
     from core.jobs.tasks import JOBS
 
     worker = sub.add_parser("worker", help="run the periodic jobs (procrastinate on PostgreSQL)",

@@ -116,6 +116,13 @@ def triage_scan(db: Database, settings: Settings, now: datetime) -> str:
     return f"{result.orders} orders checked, {result.opened} tags opened, {result.already_open} already open"
 
 
+def purge_idempotency(db: Database, settings: Settings, now: datetime) -> str:
+    """Push-API answers kept for Idempotency-Key replays live 24 hours."""
+    from core.services import idempotency
+
+    return f"{idempotency.purge(db, now)} idempotency entries older than 24 h removed"
+
+
 @dataclass(frozen=True)
 class Job:
     name: str
@@ -132,6 +139,7 @@ JOBS = [
     Job("triage_scan", triage_scan, timedelta(minutes=15), "*/15 * * * *"),
     Job("consistency_check", consistency_check, timedelta(days=1), "30 3 * * *"),
     Job("retention", retention, timedelta(days=1), "45 3 * * *"),
+    Job("purge_idempotency", purge_idempotency, timedelta(hours=1), "50 * * * *"),
 ]
 JOBS_BY_NAME = {job.name: job for job in JOBS}
 

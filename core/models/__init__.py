@@ -1,5 +1,6 @@
 """All table models; importing this package registers them on SQLModel.metadata."""
 
+from core.models.api import ApiIdempotency, ApiIntegration, ApiKey
 from core.models.auth import CustomerSession, LoginCode
 from core.models.customer import Customer
 from core.models.dispute import Dispute, DisputeAction, DisputeStatus, DisputeType
@@ -16,6 +17,9 @@ from core.models.types import UTCDateTime, utcnow
 from core.models.warehouse import Warehouse
 
 __all__ = [
+    "ApiIdempotency",
+    "ApiIntegration",
+    "ApiKey",
     "AppendOnlyViolation",
     "AuditEntry",
     "Dispute",
