@@ -119,7 +119,8 @@ def get_or_create_customer(session: Session, phone: str, name: str = "") -> Cust
     return customer
 
 
-def add_order(session: Session, new: NewOrder) -> Order:
+def add_order(session: Session, new: NewOrder, *, actor: str = "channel", via: str = "import",
+              detail: dict | None = None) -> Order:
     """Create an order inside the caller's transaction."""
     _check_new_order(new)
     created_at = new.created_at or utcnow()
@@ -158,7 +159,7 @@ def add_order(session: Session, new: NewOrder) -> Order:
     ]
     session.add(order)
     session.flush()
-    record(session, order, "created", actor="channel", via="import", at=created_at)
+    record(session, order, "created", actor=actor, via=via, at=created_at, detail=detail)
     return order
 
 
@@ -256,8 +257,11 @@ def promise_times(order: Order, terms: ServiceTerms | None, paid_at: datetime) -
 
 
 def apply_payment(
-    session: Session, order: Order, *, paid_minor: int, at: datetime, actor: str = "channel", via: str = "import"
+    session: Session, order: Order, *, paid_minor: int, at: datetime, actor: str = "channel", via: str = "import",
+    reserve_stock: bool = True, notify: bool = True,
 ) -> None:
+    """`reserve_stock`/`notify` are off only for an order that reaches us already past
+    payment (an import of a shipped order): its units have left, its customer was told."""
     transition(session, order, OrderStatus.PAID, actor=actor, via=via, at=at)
     order.paid_at = at
     order.paid_minor = paid_minor
@@ -266,10 +270,11 @@ def apply_payment(
     from core.services import notifications, stock
 
     session.flush()
-    stock.reserve(session, order)
-
-    notifications.enqueue(session, order, "order_confirmed", {
-        "ship_by": _local(order.promised_ship_by), "link": _link(order)}, dedupe_key=f"confirmed:{order.id}")
+    if reserve_stock:
+        stock.reserve(session, order)
+    if notify:
+        notifications.enqueue(session, order, "order_confirmed", {
+            "ship_by": _local(order.promised_ship_by), "link": _link(order)}, dedupe_key=f"confirmed:{order.id}")
 
 
 def mark_paid(db: Database, ref: str, *, paid_minor: int, at: datetime | None = None) -> Order:
