@@ -63,16 +63,19 @@ class StatusOutcome:
 
 def report_status(session: Session, channel: str, channel_order_no: str, *, status: OrderStatus, at: datetime,
                   paid_minor: int | None, actor: str) -> StatusOutcome:
-    """paid reserves stock, cancelled (before shipping) releases it, in this transaction."""
+    """paid reserves stock, cancelled (before shipping) releases it, in this transaction.
+    As with order pushes and imports, a report older than the last one accepted changes nothing."""
     if status not in REPORTABLE_STATUSES:
         raise TransitionNotAllowed(N_("This status cannot be reported; shipments have their own endpoint."))
     order = lock_channel_order(session, channel, channel_order_no)
-    if order.status == status:
+    if order.status == status or (order.source_status_at is not None and at <= order.source_status_at):
         return StatusOutcome("unchanged", order)
     if status == OrderStatus.PAID:
         order_service.apply_payment(session, order, paid_minor=order.total_minor if paid_minor is None else paid_minor,
                                     at=at, actor=actor, via=VIA)
     else:
         order_service.transition(session, order, status, actor=actor, via=VIA, at=at)
+    order.source_status_at = at
+    session.add(order)
     session.flush()
     return StatusOutcome("updated", order)
