@@ -3,7 +3,7 @@ and warehouse systems. Every route is signed (api/common.py) and answers JSON.""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Request, Response, post, put
@@ -156,7 +156,7 @@ async def push_shipment(request: Request, db: DB, channel: FromPath[str], channe
         return idempotency.Reply(201 if done.outcome == "new" else 200, {
             "ref": done.order.ref, "status": done.order.status, "outcome": done.outcome,
             "shipment": {"carrier": shipment.carrier, "tracking_no": shipment.tracking_no,
-                         "shipped_at": shipment.shipped_at.isoformat()}})
+                         "shipped_at": shipment.shipped_at.astimezone(UTC).isoformat()}})
 
     return await execute(request, db, action)
 
