@@ -1,6 +1,7 @@
 from litestar import Router
 from litestar.exceptions import PermissionDeniedException
 
+from admin.api_keys import api_keys_page, create_api_key, revoke_api_key
 from admin.audit_log import audit_export, audit_page
 from admin.auth import (
     StaffLoginRequired,
@@ -41,6 +42,7 @@ admin_router = Router(
         triage_queue_page, tag_page, resolve_tag, assign_tag, send_reply,
         rules_page, rule_page, preview_rule, save_rule,
         weekly_page, weekly_csv,
+        api_keys_page, create_api_key, revoke_api_key,
     ],
     exception_handlers={StaffLoginRequired: staff_login_required_handler,
                         PermissionDeniedException: forbidden_handler},

@@ -29,6 +29,7 @@ class Permission(StrEnum):
     VIEW_AUDIT = "view_audit"
     WORK_TRIAGE = "work_triage"
     VIEW_REPORTS = "view_reports"
+    MANAGE_API_KEYS = "manage_api_keys"
 
 
 ROLE_LABELS = {
