@@ -41,7 +41,7 @@ def test_missing_scope_is_explained_beside_the_field(db, as_staff):
     response = create(admin, scopes=())
     assert response.status_code == 422
     page = soup(response)
-    assert page.select_one("#e-scopes").get_text() == "Choose at least one scope."
+    assert page.select_one("#e-scopes").get_text() == "请至少选择一个权限范围。"  # the admin's default language
     assert page.select_one("#k-name")["value"] == "WMS Hangzhou"
     assert api_keys.list_keys(db) == []
 
