@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 import msgspec
 from anyio import to_thread
@@ -69,7 +70,7 @@ async def signed_request_guard(connection: ASGIConnection, handler: BaseRouteHan
     if len(body) > MAX_BODY_BYTES:
         raise ApiError(413, "too_large", f"request body larger than {MAX_BODY_BYTES} bytes")
     state = request.app.state
-    path = request.scope["raw_path"].decode("latin-1")
+    path = request_path(request)
     query = request.scope.get("query_string", b"")
     if query:
         path += "?" + query.decode("latin-1")
@@ -85,6 +86,12 @@ async def signed_request_guard(connection: ASGIConnection, handler: BaseRouteHan
     if scope not in caller.scopes:
         raise ApiError(403, "missing_scope", f"this key lacks the scope {scope}")
     request.state.api_caller = caller
+
+
+def request_path(request: Request) -> str:
+    """The path as the client sent it on the request line (what it signed)."""
+    raw = request.scope.get("raw_path")
+    return raw.decode("latin-1") if raw else quote(request.scope["path"])
 
 
 def caller_of(request: Request) -> api_keys.ApiCaller:
@@ -144,7 +151,7 @@ async def execute(request: Request, db: Database, action: Callable[[Session], id
             raise ApiError(400, "bad_idempotency_key", "Idempotency-Key must be 1 to 255 printable ASCII characters",
                            [{"field": "Idempotency-Key", "message": "1 to 255 printable ASCII characters"}])
     body = await request.body()
-    fingerprint = idempotency.request_hash(request.method, request.scope["raw_path"].decode("latin-1"), body)
+    fingerprint = idempotency.request_hash(request.method, request_path(request), body)
     try:
         reply = await to_thread.run_sync(lambda: idempotency.run(
             db, integration_id=caller.integration_id, key=key, fingerprint=fingerprint, action=action,

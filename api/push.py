@@ -66,6 +66,10 @@ def _to_incoming(order: schemas.OrderIn, raw: dict, warehouses: dict[str, int], 
                          paid_at=order.paid_at, paid_minor=order.paid_minor, raw=raw), []
 
 
+def _lock_order_key(order: schemas.OrderIn | None, index: int) -> tuple:
+    return (0, order.channel, order.channel_order_no.strip(), index) if order is not None else (1, "", "", index)
+
+
 def _orders_in(payload: Any) -> tuple[list[Any], bool]:
     """One order object, or {"orders": [...]}."""
     if isinstance(payload, dict) and "orders" in payload:
@@ -110,7 +114,10 @@ async def push_orders(request: Request, db: DB) -> Response:
 
         warehouses = stock_levels.warehouses_by_code(session)
         results: list[dict] = []
-        for index, ((order, errors), raw) in enumerate(zip(parsed, items, strict=True)):
+        # Row locks in one order (channel, number) whatever the batch's order: two batches that
+        # overlap on PostgreSQL queue behind each other instead of deadlocking.
+        for index in sorted(range(len(items)), key=lambda i: _lock_order_key(parsed[i][0], i)):
+            (order, errors), raw = parsed[index], items[index]
             prefix = f"orders[{index}]." if batch else ""
             result: dict = {"index": index, "channel": raw.get("channel") if isinstance(raw, dict) else None,
                             "channel_order_no": raw.get("channel_order_no") if isinstance(raw, dict) else None}
@@ -126,6 +133,7 @@ async def push_orders(request: Request, db: DB) -> Response:
                     except DomainError as exc:
                         errors = domain_field_errors(exc, prefix, _ORDER_FIELDS)
             results.append({**result, "outcome": "rejected", "errors": errors})
+        results.sort(key=lambda result: result["index"])
         summary = {outcome: sum(r["outcome"] == outcome for r in results)
                    for outcome in ("new", "updated", "unchanged", "rejected")}
         status = 200 if not summary["rejected"] else 422 if summary["rejected"] == len(results) else 207
@@ -198,13 +206,16 @@ async def push_stock(request: Request, db: DB) -> Response:
                 unknown.append({"field": f"levels[{i}]", "message": "the same SKU and warehouse twice"})
         if unknown:
             return idempotency.Reply(422, {"error": "invalid", "message": "the body has errors", "errors": unknown})
-        out = []
-        for level in stock_in.levels:
+        out: list[dict] = [{}] * len(stock_in.levels)
+        # Stock rows locked in one order (warehouse, SKU), the reply in the request's order.
+        for i in sorted(range(len(stock_in.levels)),
+                        key=lambda i: (stock_in.levels[i].warehouse_code, stock_in.levels[i].sku)):
+            level = stock_in.levels[i]
             result = stock_levels.set_level(session, sku=level.sku, warehouse_code=level.warehouse_code,
                                             warehouse_id=warehouses[level.warehouse_code], on_hand=level.on_hand)
-            out.append({"sku": result.sku, "warehouse_code": result.warehouse_code, "on_hand": result.on_hand,
-                        "reserved": result.reserved, "available": result.available,
-                        "released_from": result.released_from, "reserved_for": result.reserved_for})
+            out[i] = {"sku": result.sku, "warehouse_code": result.warehouse_code, "on_hand": result.on_hand,
+                      "reserved": result.reserved, "available": result.available,
+                      "released_from": result.released_from, "reserved_for": result.reserved_for}
         return idempotency.Reply(200, {"levels": out})
 
     return await execute(request, db, action)

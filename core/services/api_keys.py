@@ -148,6 +148,8 @@ def authenticate(db: Database, secret_key: str, *, key_id: str | None, timestamp
     if not key_id or not timestamp or not signature:
         raise AuthFailed("missing_signature", "X-Orderdesk-Key, X-Orderdesk-Timestamp and X-Orderdesk-Signature "
                                               "are required")
+    if len(key_id) > 32:
+        raise AuthFailed("unknown_key", "unknown API key")
     now = now or utcnow()
     try:
         sent_at = int(timestamp)

@@ -187,3 +187,10 @@ def test_shipped_in_the_future_is_refused(api, db):
     response = api.post(shipments_path(order), {"carrier": "SF", "tracking_no": "SF1234", "shipped_at": later})
     assert response.status_code == 422
     assert response.json()["errors"] == [{"field": "shipped_at", "message": "shipped_at is in the future"}]
+
+
+def test_a_late_paid_report_for_a_shipped_order_is_unchanged(api, db):
+    order = make_order(db, paid=True)
+    api.post(shipments_path(order), {"carrier": "SF", "tracking_no": "SF1234567890"})
+    late = api.post(status_path(order), {"status": "paid", "at": datetime.now(UTC).isoformat()})
+    assert (late.status_code, late.json()["outcome"], late.json()["status"]) == (200, "unchanged", "shipped")

@@ -21,10 +21,11 @@ def reserved_of(db, ref: str) -> int:  # noqa: ANN001
 
 def test_pushed_stock_is_then_reserved_by_a_paid_order(api, db):
     hz = add_warehouse(db, "HZ")
-    response = api.put("/api/v1/stock", {"levels": [{"sku": "SKU-1", "warehouse_code": "HZ", "on_hand": 3},
-                                                    {"sku": "SKU-2", "warehouse_code": "HZ", "on_hand": 0}]})
+    response = api.put("/api/v1/stock", {"levels": [{"sku": "SKU-2", "warehouse_code": "HZ", "on_hand": 0},
+                                                    {"sku": "SKU-1", "warehouse_code": "HZ", "on_hand": 3}]})
     assert response.status_code == 200
-    assert response.json()["levels"][0] == {"sku": "SKU-1", "warehouse_code": "HZ", "on_hand": 3, "reserved": 0,
+    assert [level["sku"] for level in response.json()["levels"]] == ["SKU-2", "SKU-1"]  # as sent
+    assert response.json()["levels"][1] == {"sku": "SKU-1", "warehouse_code": "HZ", "on_hand": 3, "reserved": 0,
                                             "available": 3, "released_from": [], "reserved_for": []}
     order = make_order(db, warehouse_id=hz.id, lines=[("SKU-1", "茶", 2, 100), ("SKU-2", "杯", 1, 100)])
     paid = api.post(f"/api/v1/orders/taobao/{order.channel_order_no}/status",
