@@ -15,7 +15,8 @@ together or not at all.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, replace
+from copy import copy
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -77,15 +78,23 @@ def check_incoming(incoming: IncomingOrder) -> tuple[IncomingOrder, OrderStatus]
     if incoming.paid_minor is not None and incoming.paid_minor < 0:
         raise InvalidInput("paid_minor", N_("A paid amount cannot be negative."))
     order_service.check_new_order(incoming.order)
-    address = validate_address(incoming.order.address.as_dict(), strict=False)
-    order = replace(incoming.order, channel_order_no=incoming.order.channel_order_no.strip(), address=address,
-                    customer_phone=normalize_phone(incoming.order.customer_phone))
+    given = incoming.order.address
+    address = validate_address({"recipient": given.recipient, "phone": given.phone, "province": given.province,
+                                "city": given.city, "district": given.district, "street": given.street,
+                                "postal_code": given.postal_code}, strict=False)
+    order = copy(incoming.order)
+    order.channel_order_no = order.channel_order_no.strip()
+    order.address = address
+    order.customer_phone = address.phone if order.customer_phone == given.phone else normalize_phone(
+        order.customer_phone)
     if len(order.channel_order_no) > 64:
         raise InvalidInput("channel_order_no", N_("This is too long."))
     for line in order.lines:
         if len(line.sku) > 64 or len(line.name) > 200:
             raise InvalidInput("lines", N_("This is too long."))
-    return replace(incoming, order=order), target
+    cleaned = copy(incoming)
+    cleaned.order = order
+    return cleaned, target
 
 
 def lifecycle_path(current: OrderStatus, target: OrderStatus) -> list[OrderStatus]:

@@ -54,8 +54,10 @@ _REF_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
 def new_order_ref(rand: secrets.SystemRandom | None = None) -> str:
-    rng = rand or secrets.SystemRandom()
-    return "OD" + "".join(rng.choice(_REF_ALPHABET) for _ in range(10))
+    if rand is None:
+        # 32 symbols: each random byte's low five bits pick one uniformly.
+        return "OD" + "".join(_REF_ALPHABET[byte & 31] for byte in secrets.token_bytes(10))
+    return "OD" + "".join(rand.choice(_REF_ALPHABET) for _ in range(10))
 
 
 @dataclass

@@ -50,8 +50,11 @@ def _cell_text(value: object) -> str:
 
 
 def _clean(text: str) -> str:
-    # Exports prefix numbers with ' or a tab so that spreadsheets keep them as text.
-    return text.strip().lstrip("'\t").strip()
+    text = text.strip()
+    if text[:1] == "'":
+        # Exports prefix numbers with ' (or a tab) so that spreadsheets keep them as text.
+        return text.lstrip("'\t").strip()
+    return text
 
 
 def read_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
@@ -76,6 +79,8 @@ def _csv_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, str]
         handle.close()
         raise InvalidInput("file", N_("The file is empty.")) from None
 
+    width = len(header)
+
     def rows() -> Iterator[tuple[int, dict[str, str]]]:
         with handle:
             last = reader.line_num
@@ -83,7 +88,9 @@ def _csv_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, str]
                 start, last = last + 1, reader.line_num
                 if not any(cell.strip() for cell in cells):
                     continue
-                yield start, {name: _clean(cells[i]) if i < len(cells) else "" for i, name in enumerate(header)}
+                if len(cells) < width:
+                    cells += [""] * (width - len(cells))
+                yield start, dict(zip(header, map(_clean, cells), strict=False))
 
     return header, rows()
 

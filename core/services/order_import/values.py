@@ -13,8 +13,14 @@ from core.services.addresses import PROVINCES
 _CURRENCY_MARKS = str.maketrans("", "", "¥￥$,， \u00a0")
 
 
+_PLAIN_AMOUNT = re.compile(r"(\d{1,15})(?:\.(\d{1,2}))?$")
+
+
 def amount_minor(field: str, text: str, *, required: bool = True) -> int:
-    """'12.30' -> 1230. Decimal all the way: no float ever touches money."""
+    """'12.30' -> 1230. Integers and Decimal all the way: no float ever touches money."""
+    plain = _PLAIN_AMOUNT.match(text or "")
+    if plain:
+        return int(plain.group(1)) * 100 + int((plain.group(2) or "0").ljust(2, "0"))
     cleaned = (text or "").translate(_CURRENCY_MARKS)
     if not cleaned:
         if required:
@@ -46,6 +52,7 @@ def quantity(field: str, text: str) -> int:
     return int(value)
 
 
+_PLAIN = re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d$")
 _OFFSET = re.compile(r"\s*(?:UTC|GMT)?\s*([+-])(\d{2}):?(\d{2})$")
 _FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d",
             "%Y%m%d%H%M%S", "%Y年%m月%d日 %H:%M:%S", "%Y年%m月%d日 %H:%M", "%Y年%m月%d日")
@@ -58,6 +65,12 @@ def parse_time(field: str, text: str, zone: tzinfo, *, required: bool = True) ->
         if required:
             raise InvalidInput(field, N_("A time is required here."))
         return None
+    if _PLAIN.match(cleaned):  # the common case, without trying every format
+        try:
+            return datetime(int(cleaned[:4]), int(cleaned[5:7]), int(cleaned[8:10]), int(cleaned[11:13]),
+                            int(cleaned[14:16]), int(cleaned[17:19]), tzinfo=zone)
+        except ValueError:
+            raise InvalidInput(field, N_("%(value)s is not a date and time."), value=text) from None
     offset = _OFFSET.search(cleaned) if len(cleaned) > 10 else None
     if cleaned.endswith("Z"):
         cleaned, offset_text = cleaned[:-1], "+00:00"
@@ -94,11 +107,14 @@ def _short(province: str) -> str:
     return province
 
 
-# Longest first, so that 内蒙古自治区 wins over a shorter reading.
+# Longest first, so that 内蒙古自治区 wins over a shorter reading; looked up by the first two characters.
 _PROVINCE_NAMES = sorted(
     [(name, name) for name in PROVINCES] + [(_short(name), name) for name in PROVINCES],
     key=lambda pair: -len(pair[0]),
 )
+_BY_OPENING: dict[str, list[tuple[str, str]]] = {}
+for _name, _full in _PROVINCE_NAMES:
+    _BY_OPENING.setdefault(_name[:2], []).append((_name, _full))
 _POSTAL = re.compile(r"\s*[(（]?\s*(\d{6})\s*[)）]?\s*$")
 _CITY = re.compile(r"^\s*([^\s\d]{1,12}?(?:自治州|地区|盟|市))")
 # A district, county, county-level city or banner; never longer than a real one and never a street word.
@@ -115,12 +131,12 @@ def split_address(text: str) -> dict[str, str]:
     for prefix in ("中国大陆", "中国"):
         if rest.startswith(prefix):
             rest = rest[len(prefix):].lstrip()
-    province = next((full for name, full in _PROVINCE_NAMES if rest.startswith(name)), None)
-    if province is None:
+    found = next(((name, full) for name, full in _BY_OPENING.get(rest[:2], ()) if rest.startswith(name)), None)
+    if found is None:
         raise InvalidInput("address", N_("The address does not start with a province, region or municipality "
                                          "we know: %(value)s"), value=text)
-    rest = rest[len(next(name for name, full in _PROVINCE_NAMES if full == province and rest.startswith(name))):]
-    rest = rest.lstrip()
+    province = found[1]
+    rest = rest[len(found[0]):].lstrip()
     if province in _MUNICIPALITIES or province in _SPECIAL:
         city = province
         # Exports repeat the municipality as its own city ("北京 北京市 朝阳区"), or write 市辖区 / 县.
