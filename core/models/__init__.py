@@ -6,6 +6,7 @@ from core.models.customer import Customer
 from core.models.dispute import Dispute, DisputeAction, DisputeStatus, DisputeType
 from core.models.evidence import CarrierPush, EvidenceDownload, EvidencePack
 from core.models.order import Channel, Order, OrderHistory, OrderLine, OrderStatus
+from core.models.order_import import ImportMapping, ImportRun
 from core.models.outbox import JobRun, MessageTemplate, OutboxMessage
 from core.models.shipment import AppendOnlyViolation, Carrier, Shipment, TrackingEvent, TrackingTag
 from core.models.staff import AuditEntry, OrderNote, Staff, StaffSession
@@ -26,6 +27,8 @@ __all__ = [
     "DisputeAction",
     "DisputeStatus",
     "DisputeType",
+    "ImportMapping",
+    "ImportRun",
     "JobRun",
     "MessageTemplate",
     "OrderNote",

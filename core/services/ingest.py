@@ -15,7 +15,8 @@ together or not at all.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, replace
+from copy import copy
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +25,7 @@ from sqlmodel import Session, select
 from core.errors import InvalidInput
 from core.i18n import N_
 from core.models import Order, OrderStatus
+from core.phones import normalize_phone
 from core.services import orders as order_service
 from core.services.addresses import validate_address
 from core.services.orders import ALLOWED_TRANSITIONS, NewOrder
@@ -64,16 +66,35 @@ def _check_time(field_name: str, value: datetime | None) -> None:
 
 
 def check_incoming(incoming: IncomingOrder) -> tuple[IncomingOrder, OrderStatus]:
-    """Validate what can be validated without the database; returns a cleaned copy."""
+    """Validate everything that can be validated without the database; returns a cleaned copy.
+
+    After this, writing the order cannot fail on its data (only on the database)."""
     target = parse_status(incoming.status)
+    if incoming.status_at is None:
+        raise InvalidInput("status_at", N_("A time is required here."))
     _check_time("status_at", incoming.status_at)
     _check_time("paid_at", incoming.paid_at)
     _check_time("created_at", incoming.order.created_at)
     if incoming.paid_minor is not None and incoming.paid_minor < 0:
         raise InvalidInput("paid_minor", N_("A paid amount cannot be negative."))
-    address = validate_address(incoming.order.address.as_dict(), strict=False)
-    order = replace(incoming.order, channel_order_no=incoming.order.channel_order_no.strip(), address=address)
-    return replace(incoming, order=order), target
+    order_service.check_new_order(incoming.order)
+    given = incoming.order.address
+    address = validate_address({"recipient": given.recipient, "phone": given.phone, "province": given.province,
+                                "city": given.city, "district": given.district, "street": given.street,
+                                "postal_code": given.postal_code}, strict=False)
+    order = copy(incoming.order)
+    order.channel_order_no = order.channel_order_no.strip()
+    order.address = address
+    order.customer_phone = address.phone if order.customer_phone == given.phone else normalize_phone(
+        order.customer_phone)
+    if len(order.channel_order_no) > 64:
+        raise InvalidInput("channel_order_no", N_("This is too long."))
+    for line in order.lines:
+        if len(line.sku) > 64 or len(line.name) > 200:
+            raise InvalidInput("lines", N_("This is too long."))
+    cleaned = copy(incoming)
+    cleaned.order = order
+    return cleaned, target
 
 
 def lifecycle_path(current: OrderStatus, target: OrderStatus) -> list[OrderStatus]:
@@ -131,13 +152,17 @@ def _create(session: Session, incoming: IncomingOrder, target: OrderStatus, *, v
 
 def _advance(session: Session, order: Order, incoming: IncomingOrder, target: OrderStatus, *,
              via: str, actor: str) -> str:
-    if order.source_status_at is not None and incoming.status_at <= order.source_status_at:
-        return UNCHANGED
     current = OrderStatus(order.status)
-    if current == target:
-        order.source_status_at = incoming.status_at
-        session.add(order)
+    stored_at = order.source_status_at
+    if stored_at is not None and incoming.status_at < stored_at:
         return UNCHANGED
+    if current == target:
+        if stored_at is None or incoming.status_at > stored_at:
+            order.source_status_at = incoming.status_at
+            session.add(order)
+        return UNCHANGED
+    # At the same instant only a step forward is news (exports without a time per status
+    # stamp "paid" and "shipped" with the same payment time); lifecycle_path only goes forward.
     path = lifecycle_path(current, target)
     if not path:
         return UNCHANGED  # a step backwards: ours is further along, keep it
@@ -158,6 +183,12 @@ def upsert_order(session: Session, incoming: IncomingOrder, *, via: str, actor: 
 
     Raises InvalidInput (field, message) on bad data; nothing is written then."""
     incoming, target = check_incoming(incoming)
+    return upsert_checked(session, incoming, target, via=via, actor=actor)
+
+
+def upsert_checked(session: Session, incoming: IncomingOrder, target: OrderStatus, *, via: str,
+                   actor: str) -> UpsertResult:
+    """upsert_order for an order that went through check_incoming."""
     new = incoming.order
     existing = _find(session, new.channel, new.channel_order_no)
     if existing is not None:

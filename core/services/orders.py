@@ -54,8 +54,10 @@ _REF_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
 def new_order_ref(rand: secrets.SystemRandom | None = None) -> str:
-    rng = rand or secrets.SystemRandom()
-    return "OD" + "".join(rng.choice(_REF_ALPHABET) for _ in range(10))
+    if rand is None:
+        # 32 symbols: each random byte's low five bits pick one uniformly.
+        return "OD" + "".join(_REF_ALPHABET[byte & 31] for byte in secrets.token_bytes(10))
+    return "OD" + "".join(rand.choice(_REF_ALPHABET) for _ in range(10))
 
 
 @dataclass
@@ -84,7 +86,7 @@ class NewOrder:
     extra_history: list[dict] = field(default_factory=list)
 
 
-def _check_new_order(new: NewOrder) -> None:
+def check_new_order(new: NewOrder) -> None:
     if new.channel not in set(Channel):
         raise InvalidInput("channel", N_("Unknown sales channel %(channel)s."), channel=new.channel)
     if not new.channel_order_no.strip():
@@ -98,6 +100,9 @@ def _check_new_order(new: NewOrder) -> None:
             raise InvalidInput("lines", N_("A unit price cannot be negative (SKU %(sku)s)."), sku=line.sku)
     if new.shipping_minor < 0 or new.discount_minor < 0:
         raise InvalidInput("amount", N_("Shipping and discount cannot be negative."))
+    items_total = sum(line.quantity * line.unit_price_minor for line in new.lines)
+    if items_total + new.shipping_minor - new.discount_minor < 0:
+        raise InvalidInput("amount", N_("The discount is larger than the order."))
 
 
 def terms_in_force(session: Session, at: datetime) -> ServiceTerms | None:
@@ -122,7 +127,7 @@ def get_or_create_customer(session: Session, phone: str, name: str = "") -> Cust
 def add_order(session: Session, new: NewOrder, *, actor: str = "channel", via: str = "import",
               detail: dict | None = None) -> Order:
     """Create an order inside the caller's transaction."""
-    _check_new_order(new)
+    check_new_order(new)
     created_at = new.created_at or utcnow()
     customer = get_or_create_customer(session, new.customer_phone, new.customer_name)
     terms = terms_in_force(session, created_at)

@@ -1,7 +1,7 @@
 """push api keys and idempotency
 
 Revision ID: 567dcb705052
-Revises: a1c3e5f7b9d2
+Revises: 52635dd1d731
 Create Date: 2026-11-22 05:46:29.604464
 
 Three new tables and nothing else, so it can be re-parented onto whatever head
@@ -17,7 +17,7 @@ from alembic import op
 import core.models.types
 
 revision: str = '567dcb705052'
-down_revision: str | None = 'a1c3e5f7b9d2'
+down_revision: str | None = '52635dd1d731'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -154,3 +154,30 @@ def test_lifecycle_path_walks_forward_only():
     assert ingest.lifecycle_path(S.PENDING_PAYMENT, S.DELIVERED) == [S.PAID, S.SHIPPED, S.DELIVERED]
     assert ingest.lifecycle_path(S.SHIPPED, S.PAID) == []
     assert ingest.lifecycle_path(S.PAID, S.PAID) == []
+
+
+@pytest.mark.parametrize("status", ["pending_payment", "paid", "picking", "shipped", "delivered", "cancelled",
+                                    "refunded"])
+def test_the_batch_path_writes_what_the_one_by_one_path_writes(db, status):
+    from core.services import ingest_batch
+    from tests.factories import add_terms
+
+    add_terms(db)
+    with db.write() as session:
+        one = ingest.upsert_order(session, incoming("ONE", status=status, raw={"a": 1}), via="import", actor="t")
+        batch = ingest_batch.upsert_orders(session, [ingest.check_incoming(incoming("MANY", status=status,
+                                                                                   raw={"a": 1}))],
+                                           via="import", actor="t")
+    assert [r.outcome for r in batch] == ["new"]
+
+    def snapshot(ref):
+        with db.read() as session:
+            order = session.exec(select(Order).where(Order.ref == ref)).one()
+            fields = order.model_dump(exclude={"id", "ref", "channel_order_no"})
+            entries = [(h.kind, h.actor, h.via, h.at, h.detail) for h in session.exec(
+                select(OrderHistory).where(OrderHistory.order_id == order.id).order_by(OrderHistory.id))]
+            texts = [(m.event, m.recipient, m.status, m.body.replace(ref, "REF").split("/t/")[0])
+                     for m in session.exec(select(OutboxMessage).where(OutboxMessage.order_id == order.id))]
+            return fields, entries, texts
+
+    assert snapshot(one.ref) == snapshot(batch[0].ref)
