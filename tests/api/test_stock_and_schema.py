@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from openapi_spec_validator import validate
 from sqlmodel import select
 
 from core.models import OrderLine, SkuStock
@@ -81,6 +82,7 @@ def test_schema_is_openapi_json_listing_the_push_endpoints(client):
     assert response.headers["content-type"].startswith("application/json")
     schema = response.json()
     assert schema["openapi"].startswith("3.1")
+    validate(schema)  # raises on anything that is not valid OpenAPI 3.1
     assert sorted((path, method) for path, item in schema["paths"].items() for method in item) == [
         ("/api/v1/orders", "post"),
         ("/api/v1/orders/{channel}/{channel_order_no}/shipments", "post"),
