@@ -138,3 +138,19 @@ def test_body_over_the_size_limit_is_413(api):
     response = api.post("/api/v1/orders", raw=b'{"orders": [' + b" " * (5 * 1024 * 1024) + b"]}")
     assert response.status_code == 413
     assert response.json()["error"] == "too_large"
+
+
+def test_if_the_bulk_path_refuses_each_order_goes_in_on_its_own(api, db, monkeypatch):
+    from core.errors import TransitionNotAllowed
+    from core.services import ingest_batch
+
+    def refuse(*args, **kwargs):
+        raise TransitionNotAllowed("not in bulk")
+
+    monkeypatch.setattr(ingest_batch, "upsert_orders", refuse)
+    response = api.post("/api/v1/orders", {"orders": [order_payload("B2"), order_payload("B1")]})
+    assert response.status_code == 200
+    assert [(r["index"], r["channel_order_no"], r["outcome"]) for r in response.json()["results"]] == [
+        (0, "B2", "new"), (1, "B1", "new")]
+    with db.read() as session:
+        assert sorted(o.channel_order_no for o in session.exec(select(Order)).all()) == ["B1", "B2"]
