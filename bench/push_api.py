@@ -95,17 +95,23 @@ def main() -> int:
                 if not args.pg_url:
                     print("PostgreSQL: skipped (give --pg-url or TEST_DATABASE_URL)")
                     continue
-                from tests.conftest import create_postgres_database, drop_postgres_database
+                from sqlalchemy import create_engine, text
+                from sqlalchemy.engine import make_url
 
                 from core.config import normalize_database_url
 
-                admin_url = normalize_database_url(args.pg_url)
+                admin = create_engine(normalize_database_url(args.pg_url), isolation_level="AUTOCOMMIT")
                 name = f"orderdesk_push_bench_{uuid.uuid4().hex[:8]}"
+                with admin.connect() as conn:
+                    conn.execute(text(f'CREATE DATABASE "{name}"'))
                 print("PostgreSQL")
                 try:
-                    run(create_postgres_database(admin_url, name), args.calls)
+                    run(make_url(normalize_database_url(args.pg_url)).set(database=name)
+                        .render_as_string(hide_password=False), args.calls)
                 finally:
-                    drop_postgres_database(admin_url, name)
+                    with admin.connect() as conn:
+                        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                    admin.dispose()
     finally:
         shutil.rmtree(VAR, ignore_errors=True)
     return 0
