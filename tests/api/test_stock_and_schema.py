@@ -108,3 +108,12 @@ def _refs(node) -> list[str]:  # noqa: ANN001
     if isinstance(node, list):
         return [r for v in node for r in _refs(v)]
     return []
+
+
+def test_unknown_api_path_and_wrong_method_answer_in_the_api_error_shape(api):
+    missing = api.client.get("/api/v1/nothing-here")
+    assert (missing.status_code, missing.json()) == (404, {"error": "not_found", "message": "no such endpoint",
+                                                           "errors": []})
+    wrong_method = api.client.get("/api/v1/orders")
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["error"] == "method_not_allowed"
