@@ -12,6 +12,7 @@ from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_422_UNPROCESSABLE_ENT
 from admin.auth import client_ip, current_staff
 from core.config import Settings
 from core.errors import InvalidInput
+from core.i18n import N_
 from core.services import api_keys, audit
 from core.services.permissions import Permission
 from core.web.deps import DB
@@ -24,7 +25,7 @@ def _page(request: Request, db, *, status_code: int = 200, values: dict | None =
           revoked: str = "") -> Template:
     return Template(template_name="admin/api_keys.html", status_code=status_code, context={
         "staff": current_staff(request), "keys": api_keys.list_keys(db), "scopes": api_keys.SCOPES,
-        "values": values or {"name": "", "scopes": []}, "errors": errors or {}, "created": created,
+        "values": values or {"name": "", "scopes": [], "rate_limit": "600"}, "errors": errors or {}, "created": created,
         "revoked": revoked})
 
 
@@ -36,19 +37,23 @@ def api_keys_page(request: Request, db: DB, revoked: FromQuery[str] = "") -> Tem
 @post("/api-keys", name="admin_api_key_create", opt={"permission": P.MANAGE_API_KEYS}, status_code=200)
 async def create_api_key(request: Request, db: DB) -> Template:
     form = await request.form()
-    values = {"name": form.get("name", ""), "scopes": form.getall("scopes") if "scopes" in form else []}
+    values = {"name": form.get("name", ""), "scopes": form.getall("scopes") if "scopes" in form else [],
+              "rate_limit": form.get("rate_limit", "600").strip()}
     staff = current_staff(request)
     settings: Settings = request.app.state.settings
 
     def create() -> Template:
         try:
+            if not values["rate_limit"].isdigit():
+                raise InvalidInput("rate_limit_per_minute", N_("Give a limit between 1 and 100000 requests a minute."))
             created = api_keys.create_key(db, settings.secret_key, name=values["name"], scopes=values["scopes"],
-                                          actor=staff.email)
+                                          actor=staff.email, rate_limit_per_minute=int(values["rate_limit"]))
         except InvalidInput as exc:
             return _page(request, db, status_code=HTTP_422_UNPROCESSABLE_ENTITY, values=values,
                          errors={exc.field: exc.translated()})
         audit.record(db, staff=staff, action="api_key_create", client_ip=client_ip(request),
-                     detail={"key_id": created.key_id, "integration": created.integration, "scopes": created.scopes})
+                     detail={"key_id": created.key_id, "integration": created.integration, "scopes": created.scopes,
+                             "rate_limit_per_minute": int(values["rate_limit"])})
         return _page(request, db, created=created)
 
     return await to_thread.run_sync(create)

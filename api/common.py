@@ -80,6 +80,8 @@ async def signed_request_guard(connection: ASGIConnection, handler: BaseRouteHan
             state.db, state.settings.secret_key, key_id=headers.get("x-orderdesk-key"),
             timestamp=headers.get("x-orderdesk-timestamp"), signature=headers.get("x-orderdesk-signature"),
             method=request.method, path=path, body=body))
+    except api_keys.RateLimited as exc:
+        raise ApiError(429, exc.code, exc.message, headers={"Retry-After": str(exc.retry_after)}) from None
     except api_keys.AuthFailed as exc:
         raise ApiError(401, exc.code, exc.message, headers={"WWW-Authenticate": "OrderdeskHMAC"}) from None
     scope = handler.opt["scope"]

@@ -15,12 +15,13 @@ def _cmd_create(args: argparse.Namespace) -> int:
 
     try:
         created = api_keys.create_key(get_database(), get_settings().secret_key, name=args.name, scopes=args.scopes,
-                                      actor="cli")
+                                      actor="cli", rate_limit_per_minute=args.rate_limit)
     except InvalidInput as exc:
         print(f"api-key create: {exc}", file=sys.stderr)
         return 2
     print(f"integration: {created.integration}")
     print(f"scopes:      {' '.join(created.scopes)}")
+    print(f"rate limit:  {args.rate_limit} requests a minute")
     print(f"key id:      {created.key_id}")
     print(f"secret:      {created.secret}")
     print("The secret is shown once; give it to the integration over a private channel. "
@@ -38,7 +39,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
     for row in rows:
         state = f"revoked {row.revoked_at:%Y-%m-%d %H:%M} UTC" if row.revoked_at else "active"
         used = f"{row.last_used_at:%Y-%m-%d %H:%M} UTC" if row.last_used_at else "never"
-        print(f"{row.key_id}  {row.integration}  [{' '.join(row.scopes)}]  created {row.created_at:%Y-%m-%d} "
+        print(f"{row.key_id}  {row.integration}  [{' '.join(row.scopes)}]  {row.rate_limit_per_minute}/min  created {row.created_at:%Y-%m-%d} "
               f"by {row.created_by or '-'}  last used {used}  {state}")
     return 0
 
@@ -67,6 +68,8 @@ def add_commands(sub) -> None:  # noqa: ANN001 (argparse's private subparsers ty
                                             "key for the same name is a rotation: revoke the old one after).")
     create.add_argument("name", help="the integration, e.g. 'WMS Hangzhou' or 'Tmall ERP'")
     create.add_argument("--scopes", required=True, help=f"comma-separated: {','.join(SCOPES)}")
+    create.add_argument("--rate-limit", type=int, default=600, metavar="N",
+                        help="requests a minute before 429 (default: 600)")
     create.set_defaults(func=_cmd_create)
     listing = actions.add_parser("list", help="list keys", description="List keys, active first.")
     listing.set_defaults(func=_cmd_list)

@@ -117,10 +117,12 @@ def triage_scan(db: Database, settings: Settings, now: datetime) -> str:
 
 
 def purge_idempotency(db: Database, settings: Settings, now: datetime) -> str:
-    """Push-API answers kept for Idempotency-Key replays live 24 hours."""
-    from core.services import idempotency
+    """Push-API answers kept for Idempotency-Key replays live 24 hours; per-minute request counts, one."""
+    from core.services import api_keys, idempotency
 
-    return f"{idempotency.purge(db, now)} idempotency entries older than 24 h removed"
+    answers = idempotency.purge(db, now)
+    windows = api_keys.purge_rate_windows(db, now)
+    return f"{answers} idempotency entries older than 24 h removed, {windows} rate-limit counts older than 1 h"
 
 
 @dataclass(frozen=True)

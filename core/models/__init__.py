@@ -1,6 +1,6 @@
 """All table models; importing this package registers them on SQLModel.metadata."""
 
-from core.models.api import ApiIdempotency, ApiIntegration, ApiKey
+from core.models.api import ApiIdempotency, ApiIntegration, ApiKey, ApiRateWindow
 from core.models.auth import CustomerSession, LoginCode
 from core.models.customer import Customer
 from core.models.dispute import Dispute, DisputeAction, DisputeStatus, DisputeType
@@ -21,6 +21,7 @@ __all__ = [
     "ApiIdempotency",
     "ApiIntegration",
     "ApiKey",
+    "ApiRateWindow",
     "AppendOnlyViolation",
     "AuditEntry",
     "Dispute",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, Text, UniqueConstraint
+from sqlalchemy import Index, PrimaryKeyConstraint, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from core.models.types import UTCDateTime, utcnow
@@ -40,6 +40,8 @@ class ApiKey(SQLModel, table=True):
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_by: str = Field(default="", max_length=254)
+    # Requests per minute; a runaway retry loop of one integration cannot starve the others.
+    rate_limit_per_minute: int = Field(default=600, sa_column_kwargs={"server_default": "600"})
 
     @property
     def scope_list(self) -> list[str]:
@@ -65,3 +67,14 @@ class ApiIdempotency(SQLModel, table=True):
     status_code: int = 0
     response_body: str = Field(default="", sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class ApiRateWindow(SQLModel, table=True):
+    """Requests of one key in one minute: counted in the database, so every app process shares the limit."""
+
+    __tablename__ = "api_rate_window"
+    __table_args__ = (PrimaryKeyConstraint("key_pk", "window_start", name="pk_api_rate_window"),)
+
+    key_pk: int = Field(foreign_key="api_key.id")
+    window_start: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    count: int = 0

@@ -21,12 +21,15 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import delete
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import select
 
 from core.db import Database
 from core.errors import InvalidInput, NotFound
 from core.i18n import N_
-from core.models import ApiIntegration, ApiKey, utcnow
+from core.models import ApiIntegration, ApiKey, ApiRateWindow, utcnow
 
 SCOPES = ("orders:write", "shipments:write", "stock:write")
 MAX_CLOCK_SKEW = timedelta(minutes=5)
@@ -66,6 +69,7 @@ class KeyRow:
     created_by: str
     last_used_at: datetime | None
     revoked_at: datetime | None
+    rate_limit_per_minute: int
 
 
 def parse_scopes(raw: str | list[str]) -> list[str]:
@@ -78,12 +82,15 @@ def parse_scopes(raw: str | list[str]) -> list[str]:
     return sorted(set(items), key=SCOPES.index)
 
 
-def create_key(db: Database, secret_key: str, *, name: str, scopes: str | list[str], actor: str) -> CreatedKey:
+def create_key(db: Database, secret_key: str, *, name: str, scopes: str | list[str], actor: str,
+               rate_limit_per_minute: int = 600) -> CreatedKey:
     """A new key for the integration NAME (created on first use; a second key is a rotation)."""
     name = " ".join(name.split())
     if not name or len(name) > 64:
         raise InvalidInput("name", N_("Give the integration a name of at most 64 characters."))
     chosen = parse_scopes(scopes)
+    if not 1 <= rate_limit_per_minute <= 100_000:
+        raise InvalidInput("rate_limit_per_minute", N_("Give a limit between 1 and 100000 requests a minute."))
     key_id = "odk_" + secrets.token_hex(10)
     secret = signing_secret(secret_key, key_id)
     with db.write() as session:
@@ -93,7 +100,8 @@ def create_key(db: Database, secret_key: str, *, name: str, scopes: str | list[s
             session.add(integration)
             session.flush()
         session.add(ApiKey(key_id=key_id, integration_id=integration.id, scopes=" ".join(chosen),
-                           secret_hash=_secret_hash(secret), created_by=actor))
+                           secret_hash=_secret_hash(secret), created_by=actor,
+                           rate_limit_per_minute=rate_limit_per_minute))
     return CreatedKey(key_id=key_id, secret=secret, integration=name, scopes=chosen)
 
 
@@ -104,7 +112,8 @@ def list_keys(db: Database) -> list[KeyRow]:
             .order_by(ApiKey.revoked_at.is_not(None), ApiIntegration.name, ApiKey.created_at)
         ).all()
     return [KeyRow(key_id=key.key_id, integration=name, scopes=key.scope_list, created_at=key.created_at,
-                   created_by=key.created_by, last_used_at=key.last_used_at, revoked_at=key.revoked_at)
+                   created_by=key.created_by, last_used_at=key.last_used_at, revoked_at=key.revoked_at,
+                   rate_limit_per_minute=key.rate_limit_per_minute)
             for key, name in rows]
 
 
@@ -118,7 +127,8 @@ def revoke_key(db: Database, key_id: str, *, actor: str) -> KeyRow:
             session.add(key)
         name = session.get(ApiIntegration, key.integration_id).name
     return KeyRow(key_id=key.key_id, integration=name, scopes=key.scope_list, created_at=key.created_at,
-                  created_by=key.created_by, last_used_at=key.last_used_at, revoked_at=key.revoked_at)
+                  created_by=key.created_by, last_used_at=key.last_used_at, revoked_at=key.revoked_at,
+                  rate_limit_per_minute=key.rate_limit_per_minute)
 
 
 @dataclass(frozen=True)
@@ -175,16 +185,39 @@ def authenticate(db: Database, secret_key: str, *, key_id: str | None, timestamp
         raise AuthFailed("bad_signature", "X-Orderdesk-Signature does not match the request")
     if key.revoked_at is not None:
         raise AuthFailed("revoked_key", "this API key was revoked")
-    if key.last_used_at is None or now - key.last_used_at > _LAST_USED_RESOLUTION:
-        _touch(db, key.id, now)
+    _count_request(db, key, now)
     return ApiCaller(key_id=key.key_id, integration_id=key.integration_id, integration=name,
                      scopes=frozenset(key.scope_list))
 
 
-def _touch(db: Database, key_pk: int, now: datetime) -> None:
-    with db.write() as session:
-        key = session.get(ApiKey, key_pk)
-        if key is not None:
-            key.last_used_at = now
-            session.add(key)
+class RateLimited(AuthFailed):
+    def __init__(self, limit: int, retry_after: int) -> None:
+        super().__init__("rate_limited", f"more than {limit} requests in this minute for this key; "
+                                         f"retry in {retry_after} s")
+        self.retry_after = retry_after
 
+
+def _count_request(db: Database, key: ApiKey, now: datetime) -> None:
+    """One more request in this key's current minute (an upsert: processes and servers share the count)."""
+    window = now.replace(second=0, microsecond=0)
+    with db.write() as session:
+        dialect = session.get_bind().dialect.name
+        insert = sqlite_insert if dialect == "sqlite" else pg_insert
+        statement = insert(ApiRateWindow).values(key_pk=key.id, window_start=window, count=1)
+        statement = statement.on_conflict_do_update(
+            index_elements=["key_pk", "window_start"], set_={"count": ApiRateWindow.count + 1}
+        ).returning(ApiRateWindow.count)
+        count = session.execute(statement).scalar_one()
+        if key.last_used_at is None or now - key.last_used_at > _LAST_USED_RESOLUTION:
+            stored = session.get(ApiKey, key.id)
+            stored.last_used_at = now
+            session.add(stored)
+    if count > key.rate_limit_per_minute:
+        raise RateLimited(key.rate_limit_per_minute, 60 - now.second)
+
+
+def purge_rate_windows(db: Database, now: datetime | None = None) -> int:
+    cutoff = (now or utcnow()) - timedelta(hours=1)
+    with db.write() as session:
+        result = session.execute(delete(ApiRateWindow).where(ApiRateWindow.window_start < cutoff))
+    return result.rowcount or 0

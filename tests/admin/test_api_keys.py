@@ -12,8 +12,8 @@ from tests.admin.conftest import soup
 
 
 def create(client, name: str = "WMS Hangzhou", scopes: tuple[str, ...] = ("shipments:write", "stock:write")):  # noqa: ANN001
-    return client.post("/admin/api-keys", data={"_csrf_token": client.csrf, "name": name, "scopes": list(scopes)},
-                       follow_redirects=False)
+    return client.post("/admin/api-keys", data={"_csrf_token": client.csrf, "name": name, "scopes": list(scopes),
+                                                "rate_limit": "120"}, follow_redirects=False)
 
 
 def test_admin_creates_a_key_and_sees_its_secret_once(db, as_staff):
@@ -32,8 +32,9 @@ def test_admin_creates_a_key_and_sees_its_secret_once(db, as_staff):
     assert key_id in [cell.get_text() for cell in soup(listing).select("td.mono")]
     [entry] = audit.search(db, action="api_key_create").entries
     assert entry.actor == "admin@shop.test"
-    assert json.loads(entry.detail) == {"integration": "WMS Hangzhou", "key_id": key_id,
+    assert json.loads(entry.detail) == {"integration": "WMS Hangzhou", "key_id": key_id, "rate_limit_per_minute": 120,
                                         "scopes": ["shipments:write", "stock:write"]}
+    assert row.rate_limit_per_minute == 120
 
 
 def test_missing_scope_is_explained_beside_the_field(db, as_staff):

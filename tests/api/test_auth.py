@@ -119,3 +119,34 @@ def test_key_made_under_another_secret_key_is_refused(api, db, integration):
     response = api.post("/api/v1/orders", order_payload())
     assert response.status_code == 401
     assert response.json()["error"] == "key_invalidated"
+
+
+def test_a_key_over_its_rate_limit_gets_429_and_others_do_not(api, db):
+    from core.config import get_settings
+
+    chatty = api_keys.create_key(db, get_settings().secret_key, name="Chatty ERP", scopes="orders:write",
+                                 actor="test", rate_limit_per_minute=3)
+    statuses = [api.post("/api/v1/orders", order_payload(f"R{n}"), key=chatty).status_code for n in range(4)]
+    assert statuses[:3] == [200, 200, 200]
+    if statuses[3] == 200:  # the minute turned between the calls: the fourth opened a new window
+        statuses.append(api.post("/api/v1/orders", order_payload("R5"), key=chatty).status_code)
+        assert statuses[4] == 200
+        return
+    refused = api.post("/api/v1/orders", order_payload("R9"), key=chatty)
+    assert refused.status_code == 429
+    assert refused.json()["error"] == "rate_limited"
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
+    assert order_count(db) == 3
+    assert api.post("/api/v1/orders", order_payload("OTHER")).status_code == 200  # another key, its own count
+
+
+def test_old_rate_windows_are_purged(api, db):
+    from datetime import timedelta
+
+    from core.models import ApiRateWindow, utcnow
+
+    api.post("/api/v1/orders", order_payload())
+    assert api_keys.purge_rate_windows(db) == 0
+    assert api_keys.purge_rate_windows(db, utcnow() + timedelta(hours=2)) == 1
+    with db.read() as session:
+        assert session.exec(select(ApiRateWindow)).all() == []

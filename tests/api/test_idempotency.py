@@ -79,7 +79,8 @@ def test_purge_job_is_scheduled_and_keeps_fresh_entries(api, db):
 
     api.post("/api/v1/orders", order_payload(), idempotency_key="fresh")
     assert JOBS_BY_NAME["purge_idempotency"].every == timedelta(hours=1)
-    assert run_job(db, get_settings(), "purge_idempotency") == "0 idempotency entries older than 24 h removed"
+    assert run_job(db, get_settings(), "purge_idempotency") == (
+        "0 idempotency entries older than 24 h removed, 0 rate-limit counts older than 1 h")
     with db.read() as session:
         assert len(session.exec(select(ApiIdempotency)).all()) == 1
 
