@@ -46,7 +46,7 @@ def _to_incoming(order: schemas.OrderIn, raw: dict, warehouses: dict[str, int], 
     try:
         normalize_phone(order.customer.phone)
     except InvalidInput as exc:
-        errors.append({"field": "customer.phone", "message": exc.message})
+        errors.append({"field": "customer.phone", "message": exc.message % exc.params if exc.params else exc.message})
     warehouse_id = None
     if order.warehouse_code is not None:
         warehouse_id = warehouses.get(order.warehouse_code)
