@@ -100,7 +100,7 @@ def required_columns(mapping: Mapping) -> list[str]:
     return columns
 
 
-def _groups(mapping: Mapping, rows: Iterator[Row]) -> Iterator[list[Row]]:
+def order_groups(mapping: Mapping, rows: Iterator[Row]) -> Iterator[list[Row]]:
     """One list of rows per order: consecutive rows with the same number when the export has a row per item."""
     number_column = mapping.column("order_no")
     group: list[Row] = []
@@ -160,7 +160,7 @@ def _run(db: Database, path: Path, mapping: Mapping, summary: ImportSummary, *, 
 
     def checked_batches() -> Iterator[list[tuple[IncomingOrder, OrderStatus]]]:
         batch: list[tuple[IncomingOrder, OrderStatus]] = []
-        for group in _groups(mapping, rows):
+        for group in order_groups(mapping, rows):
             try:
                 incoming = build_incoming(mapping, group, warehouse_id=warehouse_id)
                 try:
