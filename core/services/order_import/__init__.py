@@ -9,6 +9,8 @@ run goes through the same steps in one transaction and rolls it back.
 from __future__ import annotations
 
 import json
+import queue
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -178,12 +180,46 @@ def _run(db: Database, path: Path, mapping: Mapping, summary: ImportSummary, *, 
 
     if dry_run:
         with db.write() as session:
-            for batch in checked_batches():
+            for batch in read_ahead(checked_batches()):
                 _write_batch(session, batch, summary, actor)
             raise _RollBack
-    for batch in checked_batches():
+    for batch in read_ahead(checked_batches()):
         with db.write() as session:
             _write_batch(session, batch, summary, actor)
+
+
+def read_ahead(batches: Iterator[list], depth: int = 2) -> Iterator[list]:
+    """The next batches are read and checked in a thread while this one is written: the
+    database driver lets go of the GIL while the database works, so parsing and writing overlap."""
+    done = object()
+    handoff: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                while not stop.is_set():
+                    try:
+                        handoff.put(batch, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            handoff.put(done)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            handoff.put(exc)
+
+    reader = threading.Thread(target=produce, name="order-import-reader", daemon=True)
+    reader.start()
+    try:
+        while (item := handoff.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        reader.join(timeout=5)
 
 
 def _record(db: Database, summary: ImportSummary, *, started: datetime, actor: str, via: str,
