@@ -9,6 +9,7 @@ run goes through the same steps in one transaction and rolls it back.
 from __future__ import annotations
 
 import json
+import logging
 import queue
 import threading
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
 from core.db import Database
@@ -28,6 +30,8 @@ from core.services.ingest import IncomingOrder
 from core.services.order_import.presets import PRESETS, SHOPIFY_STATUS_COLUMNS, Mapping
 from core.services.order_import.reader import SUFFIXES, read_rows
 from core.services.order_import.rows import Rejection, Row, RowRejected, build_incoming, reject
+
+logger = logging.getLogger("orderdesk.import")
 
 BATCH_SIZE = 500
 KEPT_REJECTIONS = 1000
@@ -144,6 +148,13 @@ def import_file(
             pass
         except DomainError as exc:
             summary.failure, summary.failure_params = exc.message, dict(exc.params)
+        except SQLAlchemyError as exc:
+            # E.g. another import wrote the same new order a moment earlier (unique constraint): the
+            # batches before this one stay, this one is rolled back; importing the file again finishes it.
+            logger.warning("order import of %s stopped: %s", summary.file_name, exc)
+            summary.failure = N_("The database refused a batch (%(error)s); the batches before it were "
+                                 "written. Import the file again to finish it.")
+            summary.failure_params = {"error": exc.__class__.__name__}
     if not dry_run:
         _record(db, summary, started=started, actor=actor, via=via, staff=staff, client_ip=client_ip)
     return summary
