@@ -34,7 +34,7 @@ from core.models import (
 )
 from core.services import ingest, notifications
 from core.services.ingest import NEW, IncomingOrder, UpsertResult
-from core.services.orders import new_order_ref, promise_times
+from core.services.orders import new_order_refs, promise_times
 from core.services.tracking_links import link_url
 
 _IN_CHUNK = 500
@@ -165,6 +165,7 @@ def _create_all(session: Session, batch: list[tuple[IncomingOrder, OrderStatus]]
     order_rows: list[dict] = []
     histories: list[list[dict]] = []
     confirmations: list[datetime | None] = []  # promised_ship_by of those that get a text
+    fresh_refs = iter(new_order_refs(len(batch)))
     for incoming, target in batch:
         new = incoming.order
         created_at = new.created_at or now
@@ -172,7 +173,7 @@ def _create_all(session: Session, batch: list[tuple[IncomingOrder, OrderStatus]]
         items_total = sum(line.quantity * line.unit_price_minor for line in new.lines)
         address = new.address
         row = {
-            "ref": new.ref or new_order_ref(), "channel": new.channel, "channel_order_no": new.channel_order_no,
+            "ref": new.ref or next(fresh_refs), "channel": new.channel, "channel_order_no": new.channel_order_no,
             "customer_id": customers[new.customer_phone], "status": OrderStatus.PENDING_PAYMENT.value,
             "currency": new.currency, "items_total_minor": items_total, "shipping_minor": new.shipping_minor,
             "discount_minor": new.discount_minor,
