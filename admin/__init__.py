@@ -15,6 +15,7 @@ from admin.auth import (
 from admin.disputes import change_status, dispute_list, dispute_page, download_pack, generate_evidence, open_dispute
 from admin.health import health_page
 from admin.home import admin_home
+from admin.imports import imports_page, mappings_page, run_page, save_mapping, upload
 from admin.orders import (
     add_note,
     cancel_order,
@@ -42,6 +43,7 @@ admin_router = Router(
         triage_queue_page, tag_page, resolve_tag, assign_tag, send_reply,
         rules_page, rule_page, preview_rule, save_rule,
         weekly_page, weekly_csv,
+        imports_page, upload, run_page, mappings_page, save_mapping,
         api_keys_page, create_api_key, revoke_api_key,
     ],
     exception_handlers={StaffLoginRequired: staff_login_required_handler,

@@ -112,16 +112,16 @@ def ceiling_sqlite(path: Path, data: dict[str, tuple[list[str], list[tuple]]]) -
 
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA synchronous=NORMAL")  # as the app's connections have it
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     conn.execute("BEGIN")
     for table in TABLES:
         columns, rows = data[table]
         conn.executemany(f'INSERT INTO "{table}" ({", ".join(columns)}) VALUES ({", ".join("?" * len(columns))})',
                          rows)
     conn.execute("COMMIT")
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     conn.close()
-    return elapsed
+    return elapsed, cpu
 
 
 def ceiling_postgresql(url: str, data: dict[str, tuple[list[str], list[tuple]]]) -> float:
@@ -134,7 +134,7 @@ def ceiling_postgresql(url: str, data: dict[str, tuple[list[str], list[tuple]]])
                 columns, rows = data[table]
                 cur.executemany(f'INSERT INTO "{table}" ({", ".join(columns)}) '
                                 f'VALUES ({", ".join(["%s"] * len(columns))})', rows)
-        return time.perf_counter() - started
+        return time.perf_counter() - started, None
 
 
 
@@ -144,18 +144,18 @@ def measure(backend: str, csv_path: Path, orders: int, urls: tuple[str, str]) ->
     for url in urls:
         upgrade(url)
     db = Database(import_url)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     summary = import_file(db, csv_path, mapping=PRESETS["jd"], actor="bench")
-    imported = time.perf_counter() - started
+    imported, imported_cpu = time.perf_counter() - started, time.process_time() - cpu
     db.dispose()
     if summary.failure or summary.rejected or summary.new != orders:
         raise SystemExit(f"import went wrong: {summary}")
     data = read_back(import_url)
     db_rows = sum(len(rows) for _, rows in data.values())
     if backend == "sqlite":
-        ceiling = ceiling_sqlite(Path(make_url(ceiling_url).database), data)
+        ceiling, ceiling_cpu = ceiling_sqlite(Path(make_url(ceiling_url).database), data)
     else:
-        ceiling = ceiling_postgresql(ceiling_url, data)
+        ceiling, ceiling_cpu = ceiling_postgresql(ceiling_url, data)
     ratio = ceiling / imported
     print(f"\n{backend}: {orders:,} orders, {db_rows:,} database rows "
           f"({', '.join(f'{t} {len(data[t][1]):,}' for t in TABLES)})")
@@ -165,6 +165,11 @@ def measure(backend: str, csv_path: Path, orders: int, urls: tuple[str, str]) ->
           f"{db_rows / ceiling:10,.0f} rows/s")
     ok = ratio >= TARGET
     print(f"  ratio {ratio:.1%} of the plain-insert rate (target {TARGET:.0%}): {'met' if ok else 'NOT met'}")
+    if ceiling_cpu is not None:
+        # On SQLite all the work is in this process: CPU seconds are the same comparison without
+        # the noise of other processes on the machine (wall time counts their turns too).
+        print(f"  CPU time: import {imported_cpu:.1f} s, plain insert {ceiling_cpu:.1f} s, "
+              f"ratio {ceiling_cpu / imported_cpu:.1%}")
     return ok
 
 
@@ -200,11 +205,11 @@ def run(args: argparse.Namespace) -> None:
     rows = generate(csv_path, args.orders)
     print(f"orderdesk import benchmark: {args.orders:,} orders in {rows:,} rows of a JD export "
           f"({csv_path.stat().st_size / 1e6:.1f} MB, UTF-8 with BOM)")
-    all_ok = True
+    results: dict[str, bool] = {}
     for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
         if backend == "sqlite":
-            all_ok &= measure(backend, csv_path, args.orders,
-                              (f"sqlite:///{VAR / 'import.db'}", f"sqlite:///{VAR / 'ceiling.db'}"))
+            results[backend] = measure(backend, csv_path, args.orders,
+                                       (f"sqlite:///{VAR / 'import.db'}", f"sqlite:///{VAR / 'ceiling.db'}"))
             continue
         admin_url = normalize_database_url(args.pg_url)
         if not postgres_available(admin_url):
@@ -217,13 +222,15 @@ def run(args: argparse.Namespace) -> None:
                     conn.execute(text(f'CREATE DATABASE "{name}"'))
             urls = tuple(make_url(admin_url).set(database=name).render_as_string(hide_password=False)
                          for name in names)
-            all_ok &= measure(backend, csv_path, args.orders, urls)
+            results[backend] = measure(backend, csv_path, args.orders, urls)
         finally:
             with admin.connect() as conn:
                 for name in names:
                     conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
-    print(f"\n{'target met' if all_ok else 'target NOT met'} on every backend measured")
+    met = [name for name, ok in results.items() if ok]
+    missed = [name for name, ok in results.items() if not ok]
+    print(f"\ntarget {TARGET:.0%} met on: {', '.join(met) or 'none'}; not met on: {', '.join(missed) or 'none'}")
 
 
 if __name__ == "__main__":

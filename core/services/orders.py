@@ -49,8 +49,16 @@ ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 # Statuses in which the parcel has not left the warehouse: the address may still change.
 NOT_YET_SHIPPED = frozenset({OrderStatus.PENDING_PAYMENT, OrderStatus.PAID, OrderStatus.PICKING})
 
+_CHANNELS = frozenset(Channel)
+
 # Crockford's base32 without I, L, O, U: readable aloud over the phone.
 _REF_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_order_refs(count: int) -> list[str]:
+    """Many refs from one read of the system's randomness (each read is a system call)."""
+    pool = secrets.token_bytes(10 * count)
+    return ["OD" + "".join(_REF_ALPHABET[byte & 31] for byte in pool[i:i + 10]) for i in range(0, 10 * count, 10)]
 
 
 def new_order_ref(rand: secrets.SystemRandom | None = None) -> str:
@@ -87,7 +95,7 @@ class NewOrder:
 
 
 def check_new_order(new: NewOrder) -> None:
-    if new.channel not in set(Channel):
+    if new.channel not in _CHANNELS:
         raise InvalidInput("channel", N_("Unknown sales channel %(channel)s."), channel=new.channel)
     if not new.channel_order_no.strip():
         raise InvalidInput("channel_order_no", N_("The channel's order number is required."))

@@ -29,6 +29,7 @@ class Permission(StrEnum):
     VIEW_AUDIT = "view_audit"
     WORK_TRIAGE = "work_triage"
     VIEW_REPORTS = "view_reports"
+    IMPORT_ORDERS = "import_orders"
     MANAGE_API_KEYS = "manage_api_keys"
 
 
@@ -45,7 +46,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.SUPERVISOR: frozenset({P.VIEW_ORDER, P.VIEW_FULL_PII, P.CHANGE_ADDRESS, P.MARK_SHIPPED, P.CANCEL_ORDER,
                                 P.ADD_NOTE, P.CREATE_DISPUTE, P.EXPORT, P.MANAGE_RULES, P.VIEW_AUDIT,
-                                P.WORK_TRIAGE, P.VIEW_REPORTS}),
+                                P.WORK_TRIAGE, P.VIEW_REPORTS, P.IMPORT_ORDERS}),
     Role.SUPPORT: frozenset({P.VIEW_ORDER, P.CHANGE_ADDRESS, P.ADD_NOTE, P.CREATE_DISPUTE, P.WORK_TRIAGE}),
     Role.WAREHOUSE: frozenset({P.VIEW_ORDER, P.VIEW_FULL_PII, P.MARK_SHIPPED, P.ADD_NOTE, P.WORK_TRIAGE}),
     Role.COMPLIANCE: frozenset({P.VIEW_ORDER, P.VIEW_FULL_PII, P.EXPORT, P.MANAGE_RULES, P.VIEW_AUDIT,

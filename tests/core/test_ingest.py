@@ -181,3 +181,9 @@ def test_the_batch_path_writes_what_the_one_by_one_path_writes(db, status):
             return fields, entries, texts
 
     assert snapshot(one.ref) == snapshot(batch[0].ref)
+    from sqlalchemy import text
+
+    with db.read() as session:  # stored alike, not just read back alike (SQLite keeps times as text)
+        stored_times = session.execute(text(
+            "SELECT created_at, updated_at, paid_at, source_status_at FROM orders ORDER BY id")).all()
+    assert stored_times[0] == stored_times[1]

@@ -9,12 +9,16 @@ run goes through the same steps in one transaction and rolls it back.
 from __future__ import annotations
 
 import json
+import logging
+import queue
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
 from core.db import Database
@@ -26,6 +30,8 @@ from core.services.ingest import IncomingOrder
 from core.services.order_import.presets import PRESETS, SHOPIFY_STATUS_COLUMNS, Mapping
 from core.services.order_import.reader import SUFFIXES, read_rows
 from core.services.order_import.rows import Rejection, Row, RowRejected, build_incoming, reject
+
+logger = logging.getLogger("orderdesk.import")
 
 BATCH_SIZE = 500
 KEPT_REJECTIONS = 1000
@@ -100,7 +106,7 @@ def required_columns(mapping: Mapping) -> list[str]:
     return columns
 
 
-def _groups(mapping: Mapping, rows: Iterator[Row]) -> Iterator[list[Row]]:
+def order_groups(mapping: Mapping, rows: Iterator[Row]) -> Iterator[list[Row]]:
     """One list of rows per order: consecutive rows with the same number when the export has a row per item."""
     number_column = mapping.column("order_no")
     group: list[Row] = []
@@ -142,6 +148,13 @@ def import_file(
             pass
         except DomainError as exc:
             summary.failure, summary.failure_params = exc.message, dict(exc.params)
+        except SQLAlchemyError as exc:
+            # E.g. another import wrote the same new order a moment earlier (unique constraint): the
+            # batches before this one stay, this one is rolled back; importing the file again finishes it.
+            logger.warning("order import of %s stopped: %s", summary.file_name, exc)
+            summary.failure = N_("The database refused a batch (%(error)s); the batches before it were "
+                                 "written. Import the file again to finish it.")
+            summary.failure_params = {"error": exc.__class__.__name__}
     if not dry_run:
         _record(db, summary, started=started, actor=actor, via=via, staff=staff, client_ip=client_ip)
     return summary
@@ -160,7 +173,7 @@ def _run(db: Database, path: Path, mapping: Mapping, summary: ImportSummary, *, 
 
     def checked_batches() -> Iterator[list[tuple[IncomingOrder, OrderStatus]]]:
         batch: list[tuple[IncomingOrder, OrderStatus]] = []
-        for group in _groups(mapping, rows):
+        for group in order_groups(mapping, rows):
             try:
                 incoming = build_incoming(mapping, group, warehouse_id=warehouse_id)
                 try:
@@ -178,12 +191,46 @@ def _run(db: Database, path: Path, mapping: Mapping, summary: ImportSummary, *, 
 
     if dry_run:
         with db.write() as session:
-            for batch in checked_batches():
+            for batch in read_ahead(checked_batches()):
                 _write_batch(session, batch, summary, actor)
             raise _RollBack
-    for batch in checked_batches():
+    for batch in read_ahead(checked_batches()):
         with db.write() as session:
             _write_batch(session, batch, summary, actor)
+
+
+def read_ahead(batches: Iterator[list], depth: int = 2) -> Iterator[list]:
+    """The next batches are read and checked in a thread while this one is written: the
+    database driver lets go of the GIL while the database works, so parsing and writing overlap."""
+    done = object()
+    handoff: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                while not stop.is_set():
+                    try:
+                        handoff.put(batch, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            handoff.put(done)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            handoff.put(exc)
+
+    reader = threading.Thread(target=produce, name="order-import-reader", daemon=True)
+    reader.start()
+    try:
+        while (item := handoff.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        reader.join(timeout=5)
 
 
 def _record(db: Database, summary: ImportSummary, *, started: datetime, actor: str, via: str,
