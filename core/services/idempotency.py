@@ -97,5 +97,5 @@ def run(db: Database, *, integration_id: int, key: str | None, fingerprint: str,
 def purge(db: Database, now: datetime | None = None) -> int:
     cutoff = (now or utcnow()) - RETENTION
     with db.write() as session:
-        result = session.exec(delete(ApiIdempotency).where(ApiIdempotency.created_at < cutoff))
+        result = session.execute(delete(ApiIdempotency).where(ApiIdempotency.created_at < cutoff))
     return result.rowcount or 0
