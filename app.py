@@ -97,6 +97,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         on_startup=[limit_request_threads, lambda: start_if_elected(database, settings),
                     *([freeze_startup_objects] if settings.is_prod else [])],
         on_shutdown=[stop_elected, lambda: database.dispose()],
+        # The site-wide schema would list every HTML route; the push API serves its own at /api/v1/schema.
+        openapi_config=None,
         debug=False,
     )
 

@@ -1,6 +1,7 @@
 from litestar import Router
 from litestar.exceptions import PermissionDeniedException
 
+from admin.api_keys import api_keys_page, create_api_key, revoke_api_key
 from admin.audit_log import audit_export, audit_page
 from admin.auth import (
     StaffLoginRequired,
@@ -23,6 +24,7 @@ from admin.disputes import (
 )
 from admin.health import health_page
 from admin.home import admin_home
+from admin.imports import imports_page, mappings_page, run_page, save_mapping, upload
 from admin.messages import message_page, messages_page, preview_message, reset_message, save_message
 from admin.orders import (
     add_note,
@@ -54,6 +56,8 @@ admin_router = Router(
         rules_page, rule_page, preview_rule, save_rule,
         weekly_page, weekly_csv,
         messages_page, message_page, preview_message, save_message, reset_message,
+        imports_page, upload, run_page, mappings_page, save_mapping,
+        api_keys_page, create_api_key, revoke_api_key,
     ],
     exception_handlers={StaffLoginRequired: staff_login_required_handler,
                         PermissionDeniedException: forbidden_handler},

@@ -130,6 +130,15 @@ def triage_scan(db: Database, settings: Settings, now: datetime) -> str:
     return f"{result.orders} orders checked, {result.opened} tags opened, {result.already_open} already open"
 
 
+def purge_idempotency(db: Database, settings: Settings, now: datetime) -> str:
+    """Push-API answers kept for Idempotency-Key replays live 24 hours; per-minute request counts, one."""
+    from core.services import api_keys, idempotency
+
+    answers = idempotency.purge(db, now)
+    windows = api_keys.purge_rate_windows(db, now)
+    return f"{answers} idempotency entries older than 24 h removed, {windows} rate-limit counts older than 1 h"
+
+
 @dataclass(frozen=True)
 class Job:
     name: str
@@ -146,6 +155,7 @@ JOBS = [
     Job("triage_scan", triage_scan, timedelta(minutes=15), "*/15 * * * *"),
     Job("consistency_check", consistency_check, timedelta(days=1), "30 3 * * *"),
     Job("retention", retention, timedelta(days=1), "45 3 * * *"),
+    Job("purge_idempotency", purge_idempotency, timedelta(hours=1), "50 * * * *"),
 ]
 JOBS_BY_NAME = {job.name: job for job in JOBS}
 

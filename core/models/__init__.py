@@ -1,10 +1,12 @@
 """All table models; importing this package registers them on SQLModel.metadata."""
 
+from core.models.api import ApiIdempotency, ApiIntegration, ApiKey, ApiRateWindow
 from core.models.auth import CustomerSession, LoginCode
 from core.models.customer import Customer
 from core.models.dispute import Dispute, DisputeAction, DisputePhoto, DisputeStatus, DisputeType, ProblemReport
 from core.models.evidence import CarrierPush, EvidenceDownload, EvidencePack
 from core.models.order import Channel, Order, OrderHistory, OrderLine, OrderStatus, OrderStatusCount
+from core.models.order_import import ImportMapping, ImportRun
 from core.models.outbox import JobRun, MessageTemplate, OutboxMessage
 from core.models.shipment import AppendOnlyViolation, Carrier, Shipment, TrackingEvent, TrackingTag
 from core.models.staff import AuditEntry, OrderNote, Staff, StaffSession
@@ -17,6 +19,10 @@ from core.models.warehouse import Warehouse
 from core.models.wechat import WechatAccessToken, WechatBinding, WechatBindingEvent, WechatLogin
 
 __all__ = [
+    "ApiIdempotency",
+    "ApiIntegration",
+    "ApiKey",
+    "ApiRateWindow",
     "AppendOnlyViolation",
     "AuditEntry",
     "Dispute",
@@ -25,6 +31,8 @@ __all__ = [
     "ProblemReport",
     "DisputeStatus",
     "DisputeType",
+    "ImportMapping",
+    "ImportRun",
     "JobRun",
     "MessageTemplate",
     "OrderNote",

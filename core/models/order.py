@@ -73,6 +73,9 @@ class Order(SQLModel, table=True):
     delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     presale_ships_on: date | None = None
+    # When the channel says its last reported status took effect: an import or push
+    # only replaces the status with one that is newer than this.
+    source_status_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
     warehouse_id: int | None = Field(default=None, foreign_key="warehouse.id")
     terms_id: int | None = Field(default=None, foreign_key="service_terms.id")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, type_coerce
@@ -23,6 +23,7 @@ class HealthFigures:
     job_lag: list[tuple[str, datetime | None, float | None, str]]  # name, last finished, seconds late, outcome
     overdue_shipments: int
     status_counts: Counter
+    import_errors: object = field(default=None)  # order_import.runs.ImportErrors of the last 24 h
 
 
 def figures(db: Database, now: datetime | None = None, hours: int = 24) -> HealthFigures:
@@ -46,7 +47,13 @@ def figures(db: Database, now: datetime | None = None, hours: int = 24) -> Healt
         lag.append((job.name, finished, late, run.outcome if run else ""))
     return HealthFigures(orders_by_hour=dict(per_channel), hours=[since + timedelta(hours=i) for i in range(hours)],
                          outbox=notifications.stats(db), job_lag=lag, overdue_shipments=overdue,
-                         status_counts=statuses)
+                         status_counts=statuses, import_errors=_import_errors(db, now))
+
+
+def _import_errors(db: Database, now: datetime):  # noqa: ANN202
+    from core.services.order_import.runs import import_errors
+
+    return import_errors(db, now)
 
 
 def prometheus(db: Database, now: datetime | None = None) -> str:
@@ -68,6 +75,12 @@ def prometheus(db: Database, now: datetime | None = None) -> str:
               for name, _, late, _ in data.job_lag]
     lines += ["# HELP orderdesk_shipments_overdue Shipped orders past their promised delivery time.",
               "# TYPE orderdesk_shipments_overdue gauge", f"orderdesk_shipments_overdue {data.overdue_shipments}"]
+    lines += ["# HELP orderdesk_import_rejected_rows Rows refused by order imports in the last 24 hours.",
+              "# TYPE orderdesk_import_rejected_rows gauge",
+              f"orderdesk_import_rejected_rows {data.import_errors.rejected_rows}",
+              "# HELP orderdesk_import_failed_runs Order imports that could not read their file (last 24 hours).",
+              "# TYPE orderdesk_import_failed_runs gauge",
+              f"orderdesk_import_failed_runs {data.import_errors.failed_runs}"]
     return "\n".join(lines) + "\n"
 
 

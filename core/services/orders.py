@@ -50,13 +50,23 @@ ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 # Statuses in which the parcel has not left the warehouse: the address may still change.
 NOT_YET_SHIPPED = frozenset({OrderStatus.PENDING_PAYMENT, OrderStatus.PAID, OrderStatus.PICKING})
 
+_CHANNELS = frozenset(Channel)
+
 # Crockford's base32 without I, L, O, U: readable aloud over the phone.
 _REF_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
+def new_order_refs(count: int) -> list[str]:
+    """Many refs from one read of the system's randomness (each read is a system call)."""
+    pool = secrets.token_bytes(10 * count)
+    return ["OD" + "".join(_REF_ALPHABET[byte & 31] for byte in pool[i:i + 10]) for i in range(0, 10 * count, 10)]
+
+
 def new_order_ref(rand: secrets.SystemRandom | None = None) -> str:
-    rng = rand or secrets.SystemRandom()
-    return "OD" + "".join(rng.choice(_REF_ALPHABET) for _ in range(10))
+    if rand is None:
+        # 32 symbols: each random byte's low five bits pick one uniformly.
+        return "OD" + "".join(_REF_ALPHABET[byte & 31] for byte in secrets.token_bytes(10))
+    return "OD" + "".join(rand.choice(_REF_ALPHABET) for _ in range(10))
 
 
 @dataclass
@@ -85,8 +95,8 @@ class NewOrder:
     extra_history: list[dict] = field(default_factory=list)
 
 
-def _check_new_order(new: NewOrder) -> None:
-    if new.channel not in set(Channel):
+def check_new_order(new: NewOrder) -> None:
+    if new.channel not in _CHANNELS:
         raise InvalidInput("channel", N_("Unknown sales channel %(channel)s."), channel=new.channel)
     if not new.channel_order_no.strip():
         raise InvalidInput("channel_order_no", N_("The channel's order number is required."))
@@ -99,6 +109,9 @@ def _check_new_order(new: NewOrder) -> None:
             raise InvalidInput("lines", N_("A unit price cannot be negative (SKU %(sku)s)."), sku=line.sku)
     if new.shipping_minor < 0 or new.discount_minor < 0:
         raise InvalidInput("amount", N_("Shipping and discount cannot be negative."))
+    items_total = sum(line.quantity * line.unit_price_minor for line in new.lines)
+    if items_total + new.shipping_minor - new.discount_minor < 0:
+        raise InvalidInput("amount", N_("The discount is larger than the order."))
 
 
 def terms_in_force(session: Session, at: datetime) -> ServiceTerms | None:
@@ -120,9 +133,10 @@ def get_or_create_customer(session: Session, phone: str, name: str = "") -> Cust
     return customer
 
 
-def add_order(session: Session, new: NewOrder) -> Order:
+def add_order(session: Session, new: NewOrder, *, actor: str = "channel", via: str = "import",
+              detail: dict | None = None) -> Order:
     """Create an order inside the caller's transaction."""
-    _check_new_order(new)
+    check_new_order(new)
     created_at = new.created_at or utcnow()
     customer = get_or_create_customer(session, new.customer_phone, new.customer_name)
     terms = terms_in_force(session, created_at)
@@ -159,7 +173,7 @@ def add_order(session: Session, new: NewOrder) -> Order:
     ]
     session.add(order)
     session.flush()
-    record(session, order, "created", actor="channel", via="import", at=created_at)
+    record(session, order, "created", actor=actor, via=via, at=created_at, detail=detail)
     return order
 
 
@@ -257,8 +271,11 @@ def promise_times(order: Order, terms: ServiceTerms | None, paid_at: datetime) -
 
 
 def apply_payment(
-    session: Session, order: Order, *, paid_minor: int, at: datetime, actor: str = "channel", via: str = "import"
+    session: Session, order: Order, *, paid_minor: int, at: datetime, actor: str = "channel", via: str = "import",
+    reserve_stock: bool = True, notify: bool = True,
 ) -> None:
+    """`reserve_stock`/`notify` are off only for an order that reaches us already past
+    payment (an import of a shipped order): its units have left, its customer was told."""
     transition(session, order, OrderStatus.PAID, actor=actor, via=via, at=at)
     order.paid_at = at
     order.paid_minor = paid_minor
@@ -267,10 +284,11 @@ def apply_payment(
     from core.services import notifications, stock
 
     session.flush()
-    stock.reserve(session, order)
-
-    notifications.enqueue(session, order, "order_confirmed", {
-        "ship_by": _local(order.promised_ship_by), "link": _link(order)}, dedupe_key=f"confirmed:{order.id}")
+    if reserve_stock:
+        stock.reserve(session, order)
+    if notify:
+        notifications.enqueue(session, order, "order_confirmed", {
+            "ship_by": _local(order.promised_ship_by), "link": _link(order)}, dedupe_key=f"confirmed:{order.id}")
 
 
 def mark_paid(db: Database, ref: str, *, paid_minor: int, at: datetime | None = None) -> Order:

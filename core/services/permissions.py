@@ -32,6 +32,8 @@ class Permission(StrEnum):
     MANAGE_MESSAGES = "manage_messages"
     RESEND_MESSAGE = "resend_message"
     VIEW_CUSTOMER_PHOTOS = "view_customer_photos"
+    IMPORT_ORDERS = "import_orders"
+    MANAGE_API_KEYS = "manage_api_keys"
 
 
 ROLE_LABELS = {
@@ -48,7 +50,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.SUPERVISOR: frozenset({P.VIEW_ORDER, P.VIEW_FULL_PII, P.CHANGE_ADDRESS, P.MARK_SHIPPED, P.CANCEL_ORDER,
                                 P.ADD_NOTE, P.CREATE_DISPUTE, P.EXPORT, P.MANAGE_RULES, P.VIEW_AUDIT,
                                 P.WORK_TRIAGE, P.VIEW_REPORTS, P.MANAGE_MESSAGES, P.RESEND_MESSAGE,
-                                P.VIEW_CUSTOMER_PHOTOS}),
+                                P.VIEW_CUSTOMER_PHOTOS, P.IMPORT_ORDERS}),
     # Support works the disputes, so it sees the customers' photos (each view is audited).
     Role.SUPPORT: frozenset({P.VIEW_ORDER, P.CHANGE_ADDRESS, P.ADD_NOTE, P.CREATE_DISPUTE, P.WORK_TRIAGE,
                              P.RESEND_MESSAGE, P.VIEW_CUSTOMER_PHOTOS}),

@@ -22,9 +22,20 @@ def _wants_json(request: Request) -> bool:
     )
 
 
+_API_CODES = {404: "not_found", 405: "method_not_allowed", 500: "server_error"}
+
+
+def _api_error(status_code: int, message: str) -> Response:
+    """The push API's error shape, also for what happens before its routes (no such path or method)."""
+    return Response({"error": _API_CODES.get(status_code, "error"), "message": message, "errors": []},
+                    status_code=status_code, media_type=MediaType.JSON)
+
+
 def _page(request: Request, status_code: int, template: str) -> Response:
     # Unmatched paths never pass through the route middleware that picks the language.
     i18n.current_locale.set(locale_of(request.scope))
+    if request.url.path.startswith("/api/v1/"):
+        return _api_error(status_code, "no such endpoint" if status_code == HTTP_404_NOT_FOUND else "internal error")
     if _wants_json(request):
         return Response({"error": status_code}, status_code=status_code, media_type=MediaType.JSON)
     area = "admin" if request.url.path.startswith("/admin") else "portal"
@@ -40,6 +51,8 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response:
         return not_found_handler(request, exc)
     if exc.status_code >= 500:
         return server_error_handler(request, exc)
+    if request.url.path.startswith("/api/v1/"):
+        return _api_error(exc.status_code, str(exc.detail))
     if _wants_json(request):
         return Response({"error": exc.status_code, "detail": exc.detail}, status_code=exc.status_code)
     i18n.current_locale.set(locale_of(request.scope))

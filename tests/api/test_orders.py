@@ -1,0 +1,156 @@
+"""POST /api/v1/orders: one order or a batch, exactly once, errors that name the field."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from sqlmodel import select
+
+from core.models import Customer, Order, OrderHistory, OrderLine, OrderStatus, SkuStock
+from tests.api.conftest import order_payload
+from tests.factories import add_warehouse, set_stock
+
+
+def stored(db, no: str) -> Order:  # noqa: ANN001
+    with db.read() as session:
+        return session.exec(select(Order).where(Order.channel_order_no == no)).one()
+
+
+def test_one_order_is_created_exactly_as_sent(api, db):
+    response = api.post("/api/v1/orders", order_payload())
+    assert response.status_code == 200
+    body = response.json()
+    [result] = body["results"]
+    assert result["outcome"] == "new" and result["ref"].startswith("OD")
+    assert body["summary"] == {"new": 1, "updated": 0, "unchanged": 0, "rejected": 0}
+    order = stored(db, "TB20261122001")
+    assert order.ref == result["ref"]
+    assert order.status == OrderStatus.PENDING_PAYMENT
+    assert (order.items_total_minor, order.shipping_minor, order.discount_minor, order.total_minor) == (
+        2 * 1990 + 8900, 1000, 500, 2 * 1990 + 8900 + 1000 - 500)
+    assert order.created_at == datetime(2026, 11, 22, 2, 15, tzinfo=UTC)  # 10:15 in Shanghai
+    assert (order.ship_recipient, order.ship_phone, order.ship_province, order.ship_city, order.ship_district,
+            order.ship_street, order.ship_postal_code) == (
+        "张三", "+8613800138000", "浙江省", "杭州市", "西湖区", "文三路 100 号 2 幢 301 室", "310012")
+    with db.read() as session:
+        lines = session.exec(select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.id)).all()
+        customer = session.get(Customer, order.customer_id)
+        history = session.exec(select(OrderHistory).where(OrderHistory.order_id == order.id)).all()
+    assert [(line.sku, line.name, line.quantity, line.unit_price_minor) for line in lines] == [
+        ("TEA-1", "西湖龙井", 2, 1990), ("CUP-1", "玻璃茶杯", 1, 8900)]
+    assert customer.phone == "+8613800138000"
+    assert [(h.kind, h.via) for h in history] == [("created", "api")]
+    assert json.loads(history[0].detail)["raw"]["channel_order_no"] == "TB20261122001"  # kept verbatim
+
+
+def test_same_order_twice_is_unchanged_and_a_newer_paid_status_updates_it(api, db):
+    hz = add_warehouse(db, "HZ")
+    set_stock(db, "TEA-1", hz.id, on_hand=10)
+    placed = order_payload(warehouse_code="HZ", status_at="2026-11-22T10:15:00+08:00")
+    first = api.post("/api/v1/orders", placed).json()["results"][0]
+    again = api.post("/api/v1/orders", placed).json()["results"][0]
+    assert again == {**first, "outcome": "unchanged"}
+    paid = api.post("/api/v1/orders", order_payload(
+        warehouse_code="HZ", status="paid", status_at="2026-11-22T10:20:00+08:00",
+        paid_at="2026-11-22T10:20:00+08:00", paid_minor=13280)).json()["results"][0]
+    assert paid["outcome"] == "updated" and paid["ref"] == first["ref"]
+    order = stored(db, "TB20261122001")
+    assert order.status == OrderStatus.PAID
+    assert order.paid_at == datetime(2026, 11, 22, 2, 20, tzinfo=UTC)
+    assert order.paid_minor == 13280
+    with db.read() as session:
+        stock = session.exec(select(SkuStock).where(SkuStock.sku == "TEA-1")).one()
+        assert len(session.exec(select(Order)).all()) == 1
+    assert (stock.on_hand, stock.reserved) == (10, 2)
+
+
+def test_batch_takes_the_valid_orders_and_names_the_wrong_fields(api, db):
+    bad_quantity = order_payload("TB2")
+    bad_quantity["lines"][0]["quantity"] = 0
+    bad_address = order_payload("TB3")
+    bad_address["address"]["postal_code"] = "31"
+    response = api.post("/api/v1/orders", {"orders": [order_payload("TB1"), bad_quantity, bad_address,
+                                                      order_payload("TB4", channel="amazon")]})
+    assert response.status_code == 207
+    body = response.json()
+    assert body["summary"] == {"new": 1, "updated": 0, "unchanged": 0, "rejected": 3}
+    results = body["results"]
+    assert [r["outcome"] for r in results] == ["new", "rejected", "rejected", "rejected"]
+    assert results[1]["errors"] == [{"field": "orders[1].lines[0].quantity", "message": "Expected `int` >= 1"}]
+    assert results[2]["errors"] == [{"field": "orders[2].address.postal_code", "message": "A postal code has 6 digits."}]
+    assert results[3]["errors"][0]["field"] == "orders[3].channel"
+    with db.read() as session:
+        assert [o.channel_order_no for o in session.exec(select(Order)).all()] == ["TB1"]
+
+
+def test_status_without_its_time_counts_from_when_it_arrives(api, db):
+    api.post("/api/v1/orders", order_payload(status_at="2026-11-22T10:15:00+08:00"))
+    cancelled = api.post("/api/v1/orders", order_payload(status="cancelled")).json()["results"][0]
+    assert cancelled["outcome"] == "updated"
+    assert stored(db, "TB20261122001").status == OrderStatus.CANCELLED
+
+
+def test_single_order_with_errors_is_422_with_every_field(api, db):
+    payload = order_payload(created_at="2026-11-22T10:15:00")  # no offset: ambiguous
+    response = api.post("/api/v1/orders", payload)
+    assert response.status_code == 422
+    [result] = response.json()["results"]
+    assert result["errors"] == [{"field": "created_at", "message": "Expected `datetime` with a timezone component"}]
+    payload = order_payload(warehouse_code="NOPE")
+    payload["customer"]["phone"] = "12"
+    payload["address"]["recipient"] = "   "
+    errors = api.post("/api/v1/orders", payload).json()["results"][0]["errors"]
+    assert {e["field"] for e in errors} == {"address.recipient", "customer.phone", "warehouse_code"}
+    with db.read() as session:
+        assert session.exec(select(Order)).all() == []
+
+
+def test_amounts_must_be_integer_minor_units(api):
+    payload = order_payload()
+    payload["lines"][0]["unit_price_minor"] = 19.9
+    errors = api.post("/api/v1/orders", payload).json()["results"][0]["errors"]
+    assert errors == [{"field": "lines[0].unit_price_minor", "message": "Expected `int`, got `float`"}]
+
+
+def test_missing_and_unknown_fields_are_named(api):
+    payload = order_payload(colour="red")
+    del payload["lines"][1]["sku"]
+    errors = api.post("/api/v1/orders", payload).json()["results"][0]["errors"]
+    assert errors[0]["field"] in ("colour", "lines[1].sku")
+
+
+def test_malformed_json_is_400(api):
+    response = api.post("/api/v1/orders", raw=b'{"channel": "taobao",')
+    assert response.status_code == 400
+    assert response.json()["error"] == "malformed_json"
+
+
+def test_more_than_500_orders_is_413(api, db):
+    response = api.post("/api/v1/orders", {"orders": [order_payload(f"N{i}") for i in range(501)]})
+    assert response.status_code == 413
+    assert response.json()["error"] == "too_many_orders"
+    with db.read() as session:
+        assert session.exec(select(Order)).all() == []
+
+
+def test_body_over_the_size_limit_is_413(api):
+    response = api.post("/api/v1/orders", raw=b'{"orders": [' + b" " * (5 * 1024 * 1024) + b"]}")
+    assert response.status_code == 413
+    assert response.json()["error"] == "too_large"
+
+
+def test_if_the_bulk_path_refuses_each_order_goes_in_on_its_own(api, db, monkeypatch):
+    from core.errors import TransitionNotAllowed
+    from core.services import ingest_batch
+
+    def refuse(*args, **kwargs):
+        raise TransitionNotAllowed("not in bulk")
+
+    monkeypatch.setattr(ingest_batch, "upsert_orders", refuse)
+    response = api.post("/api/v1/orders", {"orders": [order_payload("B2"), order_payload("B1")]})
+    assert response.status_code == 200
+    assert [(r["index"], r["channel_order_no"], r["outcome"]) for r in response.json()["results"]] == [
+        (0, "B2", "new"), (1, "B1", "new")]
+    with db.read() as session:
+        assert sorted(o.channel_order_no for o in session.exec(select(Order)).all()) == ["B1", "B2"]
