@@ -307,3 +307,23 @@ def test_the_command_reports_rejections_and_counts_and_dry_run_writes_nothing(tm
     engine.dispose()
     wrong = run_cli("import-orders", str(path), "--channel", "jd", env=env)
     assert wrong.returncode == 1 and "has no column" in wrong.stderr
+
+
+def test_small_batches_give_the_same_counts_across_batch_boundaries(db, tmp_path):
+    rows = [taobao_row("B1"), taobao_row("B2"), taobao_row("B3", phone="1"), taobao_row("B1"),
+            taobao_row("B4"), taobao_row("B2")]
+    summary = run(db, write_csv(tmp_path / "b.csv", TAOBAO, rows), batch_size=2)
+    assert counts(summary) == (3, 0, 2, 1)
+    assert sorted(orders(db)) == ["B1", "B2", "B4"]
+
+
+def test_orders_for_a_stocked_warehouse_reserve_their_units(db, tmp_path):
+    from core.models import SkuStock
+    from tests.factories import add_warehouse, set_stock
+
+    warehouse = add_warehouse(db)
+    set_stock(db, "TEA-250", warehouse.id, on_hand=5)
+    rows = [taobao_row("W1", qty="2"), taobao_row("W2", qty="2", status="交易关闭")]
+    assert counts(run(db, write_csv(tmp_path / "w.csv", TAOBAO, rows), warehouse_id=warehouse.id)) == (2, 0, 0, 0)
+    with db.read() as session:
+        assert session.exec(select(SkuStock)).one().reserved == 2
