@@ -16,6 +16,7 @@ from core.db import Database
 from core.models import Customer, JobRun, Order, OrderStatus, Shipment, SkuStock, utcnow
 from core.services import notifications, problem_reports
 from core.services import orders as order_service
+from core.services import retention as retention_service
 from core.storage import get_photo_storage
 
 logger = logging.getLogger("orderdesk.jobs")
@@ -108,6 +109,7 @@ def retention(db: Database, settings: Settings, now: datetime) -> str:
                                  detail={"retention_years": years})
             done += 1
         forgotten_photos = problem_reports.forget_customer_content(session, [order.id for order in orders])
+        retention_service.forget_order_records(session, [order.id for order in orders])
         customers = session.exec(select(Customer).where(
             ~Customer.id.in_(select(Order.customer_id).where(Order.ship_phone != "")), Customer.name != "")).all()
         for customer in customers:

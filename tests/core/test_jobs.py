@@ -18,7 +18,7 @@ from sqlmodel import select
 from core.config import get_settings
 from core.jobs import tasks
 from core.jobs.inprocess import Scheduler
-from core.models import JobRun, Order, OutboxMessage
+from core.models import JobRun, Order, OrderStatus, OutboxMessage
 from core.services import orders as order_service
 from core.services.addresses import change_address
 from core.services.evidence import verify_order
@@ -76,6 +76,36 @@ def test_retention_anonymises_old_orders_and_keeps_the_evidence_verifiable(db):
     assert verify_order(db, old.ref).intact
     assert order_service.get_order(db, recent.ref).ship_recipient == "张三"
     assert tasks.retention(db, SETTINGS, datetime.now(UTC)).startswith("0 orders")
+
+
+def test_retention_also_forgets_the_phone_and_address_other_records_picked_up(db):
+    phone = "+8613912345678"
+    old = make_order(db, paid=True, phone=phone)
+    change_address(db, old.ref, {"recipient": "李四", "phone": "13912345678", "province": "浙江省", "city": "杭州市",
+                                 "district": "西湖区", "street": "文三路 99 号 7 幢 702 室"},
+                   actor=f"customer:{phone}", via="portal", owner_phone=phone)
+    order_service.mark_shipped(db, old.ref, carrier="SF", tracking_no="SF5550001", actor="t", via="api",
+                               at=datetime.now(UTC) - timedelta(days=3))
+    with db.write() as session:
+        order_service.transition(session, order_service.lock_order(session, old.ref), OrderStatus.DELIVERED, actor="carrier",
+                                 via="carrier")
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE orders SET updated_at = :t WHERE id = :id"),
+                     {"t": datetime.now(UTC) - timedelta(days=365 * 3 + 10), "id": old.id})
+    assert tasks.retention(db, SETTINGS, datetime.now(UTC)).startswith("1 orders anonymised")
+
+    with db.engine.connect() as conn:
+        kept = " ".join(
+            str(value) for table in ("order_history", "warehouse_task", "outbox_message", "orders")
+            for row in conn.execute(text(f"SELECT * FROM {table} WHERE order_id = :id" if table != "orders"
+                                         else "SELECT * FROM orders WHERE id = :id"), {"id": old.id})
+            for value in row)
+        kinds = [k for (k,) in conn.execute(text("SELECT kind FROM order_history WHERE order_id = :id ORDER BY id"),
+                                            {"id": old.id})]
+    for personal in ("13912345678", "文三路", "李四", "张三"):
+        assert personal not in kept, personal
+    # What happened, and when, is still on record.
+    assert kinds[:2] == ["created", "status"] and "address_changed" in kinds and kinds[-1] == "anonymised"
 
 
 def test_scheduler_runs_each_job_at_its_interval(db):
