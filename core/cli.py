@@ -331,6 +331,30 @@ def _cmd_import_orders(args: argparse.Namespace) -> int:
     return 1 if summary.failure else 0
 
 
+def _cmd_import_stock(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from core.db import get_database
+    from core.errors import DomainError
+    from core.services.stock_import import import_stock
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"import-stock: no such file: {path}", file=sys.stderr)
+        return 2
+    try:
+        summary = import_stock(get_database(), path, dry_run=args.dry_run)
+    except DomainError as exc:
+        print(f"import-stock: {exc}", file=sys.stderr)
+        return 2
+    for rejection in summary.rejections:
+        print(f"line {rejection.line}, column {rejection.column}: {rejection.text}")
+    prefix = "Dry run (nothing written): " if args.dry_run else ""
+    print(f"{prefix}{summary.changed} changed, {summary.unchanged} unchanged, {len(summary.rejections)} rejected; "
+          f"{summary.released_orders} orders gave units back ({path.name})")
+    return 0
+
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
@@ -432,6 +456,14 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--timezone", help="read times without an offset in this zone (default: the mapping's)")
     imp.add_argument("--dry-run", action="store_true", help="check and count, write nothing")
     imp.set_defaults(func=_cmd_import_orders)
+
+    stock = sub.add_parser("import-stock", help="set stock levels from a count (.csv or .xlsx)",
+                           description="Set each SKU's count on the shelf per warehouse (columns warehouse, sku, "
+                                       "on_hand, or 仓库编码, 商家编码, 库存). Valid rows are applied together; "
+                                       "bad rows are listed with line, column and reason.")
+    stock.add_argument("file", help=".csv (UTF-8, UTF-8 with BOM, GBK/GB18030) or .xlsx")
+    stock.add_argument("--dry-run", action="store_true", help="check and count, write nothing")
+    stock.set_defaults(func=_cmd_import_stock)
 
     from core.cli_api_keys import add_commands as add_api_key_commands
 

@@ -39,6 +39,11 @@ def warehouses_by_code(session: Session) -> dict[str, int]:
     return {code: wid for code, wid in session.exec(select(Warehouse.code, Warehouse.id)).all()}
 
 
+def current_level(session: Session, *, sku: str, warehouse_id: int) -> int | None:
+    return session.exec(select(SkuStock.on_hand).where(SkuStock.sku == sku,
+                                                       SkuStock.warehouse_id == warehouse_id)).first()
+
+
 def _holding_lines(session: Session, sku: str, warehouse_id: int, *, newest_first: bool):
     order_by = (Order.paid_at.desc(), Order.id.desc()) if newest_first else (Order.paid_at, Order.id)
     return session.exec(

@@ -20,7 +20,7 @@ def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.parametrize("command", ["", "migrate", "seed-demo", "serve", "triage-scan"])
+@pytest.mark.parametrize("command", ["", "migrate", "seed-demo", "serve", "triage-scan", "import-stock"])
 def test_help_for_every_command(command):
     result = run_cli(*([command] if command else []), "--help", env={})
     assert result.returncode == 0
