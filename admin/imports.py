@@ -14,8 +14,8 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
-from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_422_UNPROCESSABLE_ENTITY
+from litestar.response import Template
+from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 
 from admin.auth import client_ip, current_staff
 from core.errors import InvalidInput
@@ -27,7 +27,7 @@ from core.services.order_import.presets import FIELDS, PRESETS
 from core.services.order_import.reader import SUFFIXES
 from core.services.permissions import Permission
 from core.web.deps import DB
-from core.web.htmx import render
+from core.web.htmx import render, see_other
 
 P = Permission
 MAX_UPLOAD = 200 * 1024 * 1024  # a year of a busy shop's orders as .csv
@@ -108,8 +108,7 @@ def upload(request: Request, db: DB, data: Multipart) -> Response | Template:
         return _upload_page(request, db, values=values, errors={
             "file": _translated(summary.failure, summary.failure_params)}, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
     if summary.run_id is not None:
-        return Redirect(path=request.app.route_reverse("admin_import_run", run_id=summary.run_id),
-                        status_code=HTTP_303_SEE_OTHER)
+        return see_other(request, request.app.route_reverse("admin_import_run", run_id=summary.run_id))
     return _upload_page(request, db, values=values, summary=summary)
 
 
@@ -173,5 +172,5 @@ def save_mapping(request: Request, db: DB, data: Multipart) -> Response | Templa
     audit.record(db, staff=staff, action="import_mapping_save", client_ip=client_ip(request),
                  detail={"mapping": mapping.name, "channel": mapping.channel, "columns": mapping.columns,
                          "timezone": mapping.timezone})
-    return Redirect(path=request.app.route_reverse("admin_import_mappings") + "?" + urlencode({"saved": mapping.name}),
-                    status_code=HTTP_303_SEE_OTHER)
+    return see_other(request, request.app.route_reverse("admin_import_mappings") + "?"
+                     + urlencode({"saved": mapping.name}))

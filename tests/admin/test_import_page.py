@@ -138,6 +138,10 @@ def test_a_custom_mapping_is_previewed_saved_audited_and_used(as_staff, db):
         mapping = session.exec(select(ImportMapping)).one()
         assert session.exec(select(AuditEntry).where(AuditEntry.action == "import_mapping_save")).one()
     assert json.loads(mapping.columns)["order_no"] == "单号"
+    # Saved again from the htmx form: the next page is loaded as a page, not swapped into the form.
+    again = client.post("/admin/imports/mappings", data={**fields, "action": "save", "_csrf_token": client.csrf},
+                        headers={"HX-Request": "true"}, follow_redirects=False)
+    assert again.headers["HX-Redirect"] == "/admin/imports/mappings?saved=%E8%87%AA%E8%90%A5%E5%95%86%E5%9F%8E"
     done = client.post("/admin/imports", data={"_csrf_token": client.csrf, "mapping": "自营商城", "channel": "own_shop"},
                        files={"file": ("mine.csv", sample, "text/csv")}, follow_redirects=False)
     assert done.status_code == 303
@@ -152,3 +156,11 @@ def test_the_health_page_shows_import_errors(as_staff):
     tile = html.select_one("[data-figure=import-rejected]")
     assert tile is not None and tile.get_text().strip().startswith("2")
     assert "export.csv" in html.select_one("table.import-errors").get_text()
+
+
+def test_an_htmx_upload_that_writes_loads_the_run_page_instead_of_nesting_it(as_staff, db):
+    response = upload(as_staff("admin"), csv_bytes([row("H1")]), headers={"HX-Request": "true"},
+                      follow_redirects=False)
+    assert response.status_code == 200
+    assert response.headers["HX-Redirect"].startswith("/admin/imports/")
+    assert response.text == ""
