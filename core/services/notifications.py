@@ -278,8 +278,9 @@ def messages_for_order(db: Database, order_id: int) -> list[SentMessage]:
     with db.read() as session:
         rows = session.exec(select(OutboxMessage).where(OutboxMessage.order_id == order_id)
                             .order_by(OutboxMessage.id.desc()).limit(50)).all()
+    # Retention blanks old messages' bodies: nothing to decode then.
     return [SentMessage(message=m, text=wechat_messages.read_outbox_body(m.body).sms_text
-                        if m.channel == "wechat" else m.body) for m in rows]
+                        if m.channel == "wechat" and m.body else m.body) for m in rows]
 
 
 def resend(db: Database, order_id: int, message_id: int) -> OutboxMessage:

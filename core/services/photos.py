@@ -67,8 +67,12 @@ def prepare(upload: Upload) -> PreparedPhoto:
                 raise InvalidInput("photos", N_("%(name)s is not a photo (JPEG, PNG or WebP)."), name=name or "?")
             if width * height > MAX_PIXELS:
                 raise InvalidInput("photos", N_("%(name)s has too many pixels."), name=name or "?")
+            # A JPEG is decoded straight at a reduced scale (1/2, 1/4, 1/8) near the size we keep:
+            # a 50-megapixel photo never sits in memory at full size.
+            probe.draft("RGB", (MAX_EDGE, MAX_EDGE))
             image = ImageOps.exif_transpose(probe)
             image.load()
+            image.thumbnail((MAX_EDGE, MAX_EDGE))
     except InvalidInput:
         raise
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:

@@ -144,11 +144,12 @@ def report_problem(
     transaction; if that transaction fails the photos are deleted again."""
     now = now or utcnow()
     order = customer_orders.get_customer_order(db, phone, ref)  # another customer's order: NotFound
-    chosen, description, photos = _validate(order, kind, description, uploads, now)
+    # The limit first: a shopper over it must not make the server decode six photos for a 429.
     with db.read() as session:
         if _reports_since(session, order.customer_id, now - timedelta(days=1)) >= DAILY_LIMIT:
             raise TooManyReports(N_("You have sent %(n)s reports today. Please wait a day or contact us."),
                                  n=DAILY_LIMIT)
+    chosen, description, photos = _validate(order, kind, description, uploads, now)
     pack = None
     if evidence_pack is not None and order.shipments:
         try:

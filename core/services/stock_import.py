@@ -71,7 +71,8 @@ def import_stock(db: Database, path: Path, *, dry_run: bool = False) -> StockImp
         if not sku:
             summary.rejections.append(StockRejection(line, columns["sku"], N_("The SKU is missing.")))
             continue
-        if not count.isdigit() or int(count) > MAX_COUNT:
+        units = _units(count)
+        if units is None or units > MAX_COUNT:
             summary.rejections.append(StockRejection(
                 line, columns["on_hand"], N_("%(value)s is not a whole number of units from 0 to %(max)s."),
                 {"value": count or "—", "max": MAX_COUNT}))
@@ -81,10 +82,21 @@ def import_stock(db: Database, path: Path, *, dry_run: bool = False) -> StockImp
                 line, columns["sku"], N_("%(sku)s at %(code)s is already counted on line %(line)s."),
                 {"sku": sku, "code": code, "line": wanted[(code, sku)][1]}))
             continue
-        wanted[(code, sku)] = (int(count), line)
+        wanted[(code, sku)] = (units, line)
     with contextlib.suppress(_DryRun):
         _apply(db, wanted, warehouses, summary, dry_run=dry_run)
     return summary
+
+
+def _units(count: str) -> int | None:
+    """A count of units: digits only (full-width ones too, as Chinese sheets may have them);
+    "²" and the like are digits to str.isdigit but not numbers to int."""
+    if not count.isdigit():
+        return None
+    try:
+        return int(count)
+    except ValueError:
+        return None
 
 
 class _DryRun(Exception):

@@ -76,7 +76,10 @@ def upgrade() -> None:
         sa.Column('n', sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint('status', 'slot'),
     )
-    # Counts of the orders already there, then the triggers keep them.
+    # Counts of the orders already there, then the triggers keep them. On PostgreSQL, writers
+    # wait until the triggers exist (this transaction), so no order is counted twice or never.
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute("LOCK TABLE orders IN SHARE ROW EXCLUSIVE MODE")
     op.execute(
         f"INSERT INTO order_status_count (status, slot, n) "
         f"SELECT status, id % {SLOTS}, count(*) FROM orders GROUP BY status, id % {SLOTS}"

@@ -74,3 +74,12 @@ def test_another_orders_message_is_404(as_staff, db, order, warehouses):
     # Warehouse staff in Hangzhou cannot reach a Guangzhou order's messages at all.
     warehouse = as_staff("warehouse")
     assert warehouse.get(f"/admin/orders/{other.ref}").status_code == 404
+
+
+def test_a_wechat_message_blanked_by_retention_still_shows(as_staff, db, order):
+    with db.write() as session:
+        session.add(OutboxMessage(channel="wechat", recipient="", event="shipped", body="", order_id=order.id,
+                                  status="sent"))
+    page = as_staff("support").get(f"/admin/orders/{order.ref}")
+    assert page.status_code == 200
+    assert "微信" in soup(page).select_one("#messages").get_text()

@@ -25,7 +25,8 @@ def test_a_gbk_count_sheet_sets_levels_and_reports_every_bad_row(db, tmp_path):
         "HZ1,SKU-BAG-021,三个",    # line 6: not a number
         "HZ1,,7",                 # line 7: no SKU
         "HZ1,SKU-TEA-001,41",     # line 8: counted twice
-    ]).encode("gbk"))
+        "HZ1,SKU-HOM-061,3²",     # line 9: a digit to str.isdigit, not a number
+    ]).encode("gb18030"))
     summary = import_stock(db, sheet)
     assert (summary.changed, summary.unchanged) == (2, 0)
     assert [(r.line, r.column, r.text) for r in summary.rejections] == [
@@ -34,6 +35,7 @@ def test_a_gbk_count_sheet_sets_levels_and_reports_every_bad_row(db, tmp_path):
         (6, "库存", "三个 is not a whole number of units from 0 to 10000000."),
         (7, "商家编码", "The SKU is missing."),
         (8, "商家编码", "SKU-TEA-001 at HZ1 is already counted on line 2."),
+        (9, "库存", "3² is not a whole number of units from 0 to 10000000."),
     ]
     assert levels(db) == {(hz.id, "SKU-TEA-001"): (40, 0), (hz.id, "SKU-CUP-010"): (0, 0)}
 

@@ -230,6 +230,9 @@ def test_more_than_ten_reports_a_day_are_refused(alice, db, cast):
     refused = report(alice, ref, kind="not_received", description="again")
     assert refused.status_code == 429
     assert "You have sent 10 reports today" in text(soup(refused).select_one("[role=alert]"))
+    # Over the limit, photos are not even looked at (decoding six of them is the costly part).
+    with_junk = report(alice, ref, kind="damaged", photos=[("a.jpg", b"not a photo")])
+    assert with_junk.status_code == 429
     with db.read() as session:
         assert len(session.exec(select(ProblemReport)).all()) == problem_reports.DAILY_LIMIT
 

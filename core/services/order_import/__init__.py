@@ -206,20 +206,24 @@ def read_ahead(batches: Iterator[list], depth: int = 2) -> Iterator[list]:
     handoff: queue.Queue = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
+    def put(item: object) -> bool:
+        """Hand over, unless the consumer has stopped (then nobody would take it: give up)."""
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def produce() -> None:
         try:
             for batch in batches:
-                while not stop.is_set():
-                    try:
-                        handoff.put(batch, timeout=0.2)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not put(batch):
                     return
-            handoff.put(done)
+            put(done)
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
-            handoff.put(exc)
+            put(exc)
 
     reader = threading.Thread(target=produce, name="order-import-reader", daemon=True)
     reader.start()
