@@ -220,6 +220,10 @@ def _create_all(session: Session, batch: list[tuple[IncomingOrder, OrderStatus]]
     order_ids = [id_of[ref] for ref in refs]
     lines, history_rows, messages = [], [], []
     zone = settings.tz
+    # Customers who linked WeChat get the confirmation as a template message, as one by one.
+    openids = notifications.wechat_openids(
+        session, [row["customer_id"] for row, texted in zip(order_rows, confirmations, strict=True) if texted],
+        "order_confirmed")
     for order_id, row, history, texted, (incoming, _) in zip(
             order_ids, order_rows, histories, confirmations, batch, strict=True):
         lines.extend({"order_id": order_id, "sku": line.sku, "name": line.name, "quantity": line.quantity,
@@ -227,9 +231,12 @@ def _create_all(session: Session, batch: list[tuple[IncomingOrder, OrderStatus]]
         history_rows.extend({"order_id": order_id, **entry} for entry in history)
         if texted is not None:
             link = link_url(SimpleNamespace(ref=row["ref"], link_version=0), settings)
-            body = confirmation.body(session, {"ref": row["ref"], "ship_by": texted.astimezone(zone).strftime(
-                "%m-%d %H:%M"), "link": link})
-            messages.append({"channel": "sms", "recipient": incoming.order.customer_phone, "event": "order_confirmed",
+            params = {"ship_by": texted.astimezone(zone).strftime("%m-%d %H:%M"), "link": link}
+            text = confirmation.body(session, {"ref": row["ref"], **params})
+            channel, recipient, body = notifications.addressed(
+                "order_confirmed", ref=row["ref"], phone=incoming.order.customer_phone,
+                openid=openids.get(row["customer_id"]), text=text, params=params)
+            messages.append({"channel": channel, "recipient": recipient, "event": "order_confirmed",
                              "body": body, "order_id": order_id, "dedupe_key": f"confirmed:{order_id}",
                              "status": "pending", "attempts": 0, "next_attempt_at": now, "lease_until": None,
                              "last_error": "", "provider_message_id": "", "created_at": now, "sent_at": None})

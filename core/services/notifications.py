@@ -102,21 +102,41 @@ def enqueue(session: Session, order: Order, event: str, params: dict[str, str], 
     if customer is None:
         return None
     text = render(session, event, locale, {"ref": order.ref, **params})
-    settings = get_settings()
-    template_id = settings.wechat_template(event) if settings.wechat_enabled else None
-    openid = openid_of(session, customer.id) if template_id and event in wechat_messages.LAYOUTS else None
-    if openid:
-        template = wechat_messages.template_message(
-            event, openid=openid, template_id=template_id, url=f"{settings.public_base_url}/orders/{order.ref}",
-            ref=order.ref, params=params)
-        message = OutboxMessage(channel="wechat", recipient=openid, event=event, order_id=order.id,
-                                body=wechat_messages.outbox_body(template, sms_to=customer.phone, sms_text=text),
-                                dedupe_key=dedupe_key)
-    else:
-        message = OutboxMessage(channel="sms", recipient=customer.phone, event=event, order_id=order.id,
-                                body=text, dedupe_key=dedupe_key)
+    openid = openid_of(session, customer.id) if wechat_template_for(event) else None
+    channel, recipient, body = addressed(event, ref=order.ref, phone=customer.phone, openid=openid, text=text,
+                                         params=params)
+    message = OutboxMessage(channel=channel, recipient=recipient, event=event, order_id=order.id, body=body,
+                            dedupe_key=dedupe_key)
     session.add(message)
     return message
+
+
+def wechat_template_for(event: str) -> str | None:
+    """The template id an event goes out with on WeChat, when an official account is configured."""
+    settings = get_settings()
+    template_id = settings.wechat_template(event) if settings.wechat_enabled else None
+    return template_id if template_id and event in wechat_messages.LAYOUTS else None
+
+
+def wechat_openids(session: Session, customer_ids: list[int], event: str) -> dict[int, str]:
+    """openid_of for many customers at once (bulk ingestion); empty when the event does not go by WeChat."""
+    if not customer_ids or not wechat_template_for(event):
+        return {}
+    return {cid: openid for cid in set(customer_ids) if (openid := openid_of(session, cid))}
+
+
+def addressed(event: str, *, ref: str, phone: str, openid: str | None, text: str,
+              params: dict[str, str]) -> tuple[str, str, str]:
+    """(channel, recipient, body) of a message: a WeChat template message (carrying its SMS
+    fallback) to a customer who linked WeChat when the event has a template, else the text by SMS."""
+    template_id = wechat_template_for(event) if openid else None
+    if not template_id:
+        return "sms", phone, text
+    settings = get_settings()
+    template = wechat_messages.template_message(
+        event, openid=openid, template_id=template_id, url=f"{settings.public_base_url}/orders/{ref}",
+        ref=ref, params=params)
+    return "wechat", openid, wechat_messages.outbox_body(template, sms_to=phone, sms_text=text)
 
 
 @contextmanager

@@ -252,3 +252,20 @@ def test_every_configured_event_has_a_message_layout(db, wechat):
     body = template_message("dispute_update", openid="o1", template_id="t", url="u", ref="OD1",
                             params={"status": "已受理", "link": "x"})
     assert json.loads(json.dumps(body, ensure_ascii=False))["data"]["keyword2"] == {"value": "已受理"}
+
+
+def test_orders_imported_in_bulk_confirm_by_wechat_to_linked_customers_as_one_by_one_does(db, wechat):
+    from core.services import ingest, ingest_batch
+    from tests.core.test_ingest import incoming
+    from tests.factories import add_terms
+
+    add_terms(db)
+    link(db, "+8613800138000")
+    with db.write() as session:
+        ingest.upsert_order(session, incoming("ONE"), via="import", actor="t")
+        ingest_batch.upsert_orders(session, [ingest.check_incoming(incoming("MANY"))], via="import", actor="t")
+    confirmations = outbox(db, event="order_confirmed")
+    assert [(m.channel, m.recipient) for m in confirmations] == [("wechat", DEVICE_OPENID)] * 2
+    queued = [json.loads(m.body) for m in confirmations]
+    assert all(q["template"]["template_id"] == "tpl-order_confirmed" for q in queued)
+    assert all(q["fallback_sms"]["to"] == "+8613800138000" for q in queued)
