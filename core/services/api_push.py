@@ -67,8 +67,9 @@ def report_status(session: Session, channel: str, channel_order_no: str, *, stat
     As with order pushes and imports, a report older than the last one accepted changes nothing."""
     if status not in REPORTABLE_STATUSES:
         raise TransitionNotAllowed(N_("This status cannot be reported; shipments have their own endpoint."))
-    from core.services.ingest import lifecycle_path
+    from core.services.ingest import check_time, lifecycle_path
 
+    check_time("at", at)
     order = lock_channel_order(session, channel, channel_order_no)
     if order.status == status or (order.source_status_at is not None and at <= order.source_status_at):
         return StatusOutcome("unchanged", order)

@@ -17,14 +17,14 @@ from __future__ import annotations
 from collections import deque
 from copy import copy
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from core.errors import InvalidInput
 from core.i18n import N_
-from core.models import Order, OrderStatus
+from core.models import Order, OrderStatus, utcnow
 from core.phones import normalize_phone
 from core.services import orders as order_service
 from core.services.addresses import validate_address
@@ -60,9 +60,18 @@ def parse_status(value: str) -> OrderStatus:
         raise InvalidInput("status", N_("Unknown order status %(status)s."), status=value) from None
 
 
-def _check_time(field_name: str, value: datetime | None) -> None:
-    if value is not None and value.tzinfo is None:
+# A channel's clock may run a little ahead of ours; a time further ahead is a wrong clock or a
+# misread date, and stored as a status time it would make every later real report look older.
+CLOCK_TOLERANCE = timedelta(minutes=10)
+
+
+def check_time(field_name: str, value: datetime | None, *, now: datetime | None = None) -> None:
+    if value is None:
+        return
+    if value.tzinfo is None:
         raise InvalidInput(field_name, N_("A time needs its time zone."))
+    if value > (now or utcnow()) + CLOCK_TOLERANCE:
+        raise InvalidInput(field_name, N_("This time is in the future."))
 
 
 def check_incoming(incoming: IncomingOrder) -> tuple[IncomingOrder, OrderStatus]:
@@ -72,9 +81,9 @@ def check_incoming(incoming: IncomingOrder) -> tuple[IncomingOrder, OrderStatus]
     target = parse_status(incoming.status)
     if incoming.status_at is None:
         raise InvalidInput("status_at", N_("A time is required here."))
-    _check_time("status_at", incoming.status_at)
-    _check_time("paid_at", incoming.paid_at)
-    _check_time("created_at", incoming.order.created_at)
+    check_time("status_at", incoming.status_at)
+    check_time("paid_at", incoming.paid_at)
+    check_time("created_at", incoming.order.created_at)
     if incoming.paid_minor is not None and incoming.paid_minor < 0:
         raise InvalidInput("paid_minor", N_("A paid amount cannot be negative."))
     order_service.check_new_order(incoming.order)

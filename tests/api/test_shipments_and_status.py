@@ -189,6 +189,15 @@ def test_shipped_in_the_future_is_refused(api, db):
     assert response.json()["errors"] == [{"field": "shipped_at", "message": "shipped_at is in the future"}]
 
 
+def test_a_status_time_in_the_future_is_refused_and_does_not_lock_the_order(api, db):
+    order = make_order(db)
+    year_2099 = api.post(status_path(order), {"status": "paid", "at": "2099-01-01T00:00:00+08:00"})
+    assert year_2099.status_code == 422
+    assert year_2099.json()["errors"][0]["field"] == "at"
+    now = api.post(status_path(order), {"status": "paid", "at": datetime.now(UTC).isoformat()})
+    assert (now.status_code, now.json()["outcome"]) == (200, "updated")
+
+
 def test_a_late_paid_report_for_a_shipped_order_is_unchanged(api, db):
     order = make_order(db, paid=True)
     api.post(shipments_path(order), {"carrier": "SF", "tracking_no": "SF1234567890"})

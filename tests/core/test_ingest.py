@@ -187,3 +187,10 @@ def test_the_batch_path_writes_what_the_one_by_one_path_writes(db, status):
         stored_times = session.execute(text(
             "SELECT created_at, updated_at, paid_at, source_status_at FROM orders ORDER BY id")).all()
     assert stored_times[0] == stored_times[1]
+
+
+def test_a_status_time_in_the_future_is_refused(db):
+    with pytest.raises(InvalidInput) as refused:
+        upsert(db, incoming(at=datetime.now(UTC) + timedelta(days=400)))
+    assert refused.value.field == "status_at" and "future" in str(refused.value)
+    upsert(db, incoming(at=datetime.now(UTC) + timedelta(minutes=2)))  # a channel clock a little ahead is fine
