@@ -174,6 +174,17 @@ def test_a_newer_status_updates_and_an_older_one_does_not(db, tmp_path):
     assert order.source_status_at == datetime(2026, 11, 12, 1, 0, tzinfo=UTC)
 
 
+def test_a_dry_run_across_batches_counts_as_the_import_does_and_never_holds_the_lock_for_the_whole_file(
+        db, tmp_path):
+    rows = [taobao_row(f"B{n}") for n in range(5)] + [taobao_row("B1"), taobao_row("B6")]
+    path = write_csv(tmp_path / "batches.csv", TAOBAO, rows)
+    dry = run(db, path, dry_run=True, batch_size=2)
+    assert counts(dry) == (6, 0, 1, 0)
+    assert orders(db) == {}
+    real = run(db, path, batch_size=2)
+    assert counts(real) == counts(dry)
+
+
 def test_dry_run_counts_but_writes_nothing(db, tmp_path):
     path = write_csv(tmp_path / "dry.csv", TAOBAO, [taobao_row("R1"), taobao_row("R1"), taobao_row("R2", phone="")])
     summary = run(db, path, dry_run=True)
