@@ -9,7 +9,14 @@ import json
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from core.models import EvidenceDownload, OrderHistory, OutboxMessage, WarehouseTask
+from core.models import (
+    Dispute,
+    DisputeAction,
+    EvidenceDownload,
+    OrderHistory,
+    OutboxMessage,
+    WarehouseTask,
+)
 
 REDACTED = json.dumps({"redacted": "retention"})
 # History entries whose detail holds an address, the channel's raw row or words to the customer.
@@ -38,6 +45,10 @@ def forget_order_records(session: Session, order_ids: list[int]) -> int:
         update(EvidenceDownload).where(EvidenceDownload.order_id.in_(order_ids),
                                        EvidenceDownload.actor.startswith("customer:"))
         .values(actor="customer", client_ip=""),
+        # What staff and shopper wrote on the case (replies name people, notes quote addresses);
+        # the case's steps and their times stay.
+        update(DisputeAction).where(DisputeAction.dispute_id.in_(select(Dispute.id).where(
+            Dispute.order_id.in_(order_ids))), DisputeAction.detail != "{}").values(detail=REDACTED),
     ):
         changed += session.execute(statement.execution_options(synchronize_session=False)).rowcount
     return changed

@@ -273,6 +273,11 @@ def test_retention_deletes_the_shoppers_photos_and_words_with_the_rest_of_their_
     with db.read() as session:
         (photo,) = session.exec(select(DisputePhoto)).all()
     assert photo.storage_key in stored_files()
+    from core.services import disputes as dispute_service
+    from core.services.staff import create_staff
+
+    agent = create_staff(db, email="agent@shop.test", role="support", password="correct horse battery staple")
+    dispute_service.reply_to_customer(db, agent, dispute.id, "张三您好，已为您补发到文三路 100 号。")
 
     later = datetime.now(UTC) + timedelta(days=365 * 3 + 30)
     assert retention(db, get_settings(), later).endswith("1 photos deleted")
@@ -281,6 +286,8 @@ def test_retention_deletes_the_shoppers_photos_and_words_with_the_rest_of_their_
         assert session.exec(select(DisputePhoto)).all() == []
         assert [r.description for r in session.exec(select(ProblemReport)).all()] == [""]
         assert session.get(Dispute, dispute.id).claim == ""
+        kept = " ".join(a.detail for a in session.exec(select(DisputeAction)).all())
+    assert "张三" not in kept and "文三路" not in kept
 
 
 def test_with_a_bucket_configured_the_photos_go_to_s3_and_are_served_from_there(db, cast):
