@@ -103,3 +103,10 @@ def get_database(url: str | None = None) -> Database:
     if url not in _databases:
         _databases[url] = Database(url)
     return _databases[url]
+
+
+def lock_key(session, key: str) -> None:  # noqa: ANN001 (a Session)
+    """Serialise writers on a name until the transaction ends: a PostgreSQL advisory lock.
+    On SQLite, BEGIN IMMEDIATE already serialises every writer, so nothing is needed."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.exec(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), params={"key": key})

@@ -7,10 +7,9 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import text
 from sqlmodel import Session, func, select
 
-from core.db import Database
+from core.db import Database, lock_key
 from core.models import AuditEntry, Staff, utcnow
 from core.services.chain import GENESIS
 
@@ -32,8 +31,7 @@ def _link(prev: str, entry: AuditEntry) -> str:
 
 def _lock_chain(session: Session) -> None:
     """One writer at a time extends the chain (SQLite's BEGIN IMMEDIATE already serialises)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.exec(text("SELECT pg_advisory_xact_lock(hashtext('audit_log'))"))
+    lock_key(session, "audit_log")
 
 
 def append(session: Session, *, staff: Staff | None, action: str, order_ref: str | None = None,

@@ -14,11 +14,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import text
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, func, select
 
-from core.db import Database
+from core.db import Database, lock_key
 from core.models import (
     Dispute,
     Order,
@@ -200,8 +199,7 @@ class ScanResult:
 
 def _lock_scan(session: Session) -> None:
     """One scan writes at a time (SQLite's BEGIN IMMEDIATE already serialises writers)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.exec(text("SELECT pg_advisory_xact_lock(hashtext('triage_scan'))"))
+    lock_key(session, "triage_scan")
 
 
 def scan(db: Database, now: datetime | None = None, *, order_ids: list[int] | None = None) -> ScanResult:

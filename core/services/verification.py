@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import phonenumbers
-from sqlalchemy import text, type_coerce
+from sqlalchemy import type_coerce
 from sqlmodel import Session, func, select
 
-from core.db import Database
+from core.db import Database, lock_key
 from core.errors import DomainError, InvalidInput
 from core.i18n import N_
 from core.models import LoginCode, UTCDateTime, utcnow
@@ -76,9 +76,8 @@ def _lock_requester(session: Session, phone: str, client_ip: str) -> None:
     limit can be overrun by requests checking at the same moment. Always phone first,
     then IP: two requests never wait on each other in opposite order. SQLite's
     BEGIN IMMEDIATE already serialises every writer."""
-    if session.get_bind().dialect.name == "postgresql":
-        for key in ("otp:" + phone, "otp-ip:" + client_ip):
-            session.exec(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), params={"key": key})
+    for key in ("otp:" + phone, "otp-ip:" + client_ip):
+        lock_key(session, key)
 
 
 def _backoff_wait(session: Session, phone: str, now: datetime) -> timedelta:

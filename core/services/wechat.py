@@ -21,10 +21,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import text
 from sqlmodel import Session, delete, select
 
-from core.db import Database
+from core.db import Database, lock_key
 from core.errors import DomainError, NotFound
 from core.i18n import N_
 from core.models import Customer, WechatBinding, WechatBindingEvent, WechatLogin, utcnow
@@ -139,8 +138,7 @@ class BindResult(StrEnum):
 def _lock_openid(session: Session, openid: str) -> None:
     """Two browsers verifying two phones for one openid at once: one links, the other is told.
     SQLite's BEGIN IMMEDIATE already serialises the writers."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.exec(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), params={"key": "wechat-openid:" + openid})
+    lock_key(session, "wechat-openid:" + openid)
 
 
 def customer_for_phone(session: Session, phone: str) -> Customer:

@@ -19,10 +19,9 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import text
 from sqlmodel import Session
 
-from core.db import Database
+from core.db import Database, lock_key
 from core.models import WechatAccessToken, utcnow
 from core.wechat.client import TOKEN_ERRCODES, WechatApiError, WechatClient, WechatUnavailable
 
@@ -34,8 +33,7 @@ WAIT_STEP_SECONDS = 0.05
 
 
 def _lock(session: Session, app_id: str) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        session.exec(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), params={"key": "wechat-token:" + app_id})
+    lock_key(session, "wechat-token:" + app_id)
 
 
 class TokenStore:
