@@ -141,16 +141,6 @@ def _lock_openid(session: Session, openid: str) -> None:
     lock_key(session, "wechat-openid:" + openid)
 
 
-def customer_for_phone(session: Session, phone: str) -> Customer:
-    customer = session.exec(select(Customer).where(Customer.phone == phone)).first()
-    if customer is None:
-        # A verified phone without orders yet: the link waits for its first order.
-        customer = Customer(phone=phone)
-        session.add(customer)
-        session.flush()
-    return customer
-
-
 def bind_after_verification(db: Database, pending: str | None, phone: str, *, client_ip: str = "",
                             now: datetime | None = None) -> BindResult:
     """Called only after `phone` was verified by SMS code in the browser holding `pending`."""
@@ -165,7 +155,10 @@ def bind_after_verification(db: Database, pending: str | None, phone: str, *, cl
         session.add(login)
         openid = login.openid
         _lock_openid(session, openid)
-        customer = customer_for_phone(session, phone)
+        # A verified phone without orders yet gets its customer now: the link waits for its first order.
+        from core.services.orders import get_or_create_customer  # orders -> notifications -> here
+
+        customer = get_or_create_customer(session, phone)
         existing = session.exec(select(WechatBinding).where(WechatBinding.openid == openid)).first()
         if existing is not None:
             if existing.customer_id == customer.id:
