@@ -19,7 +19,7 @@ from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 
 from admin.auth import client_ip, current_staff
 from core.errors import InvalidInput
-from core.i18n import N_, gettext
+from core.i18n import N_, gettext, translate
 from core.models import Channel
 from core.services import audit
 from core.services.order_import import ImportSummary, find_mapping, import_file, mapping_of, runs
@@ -39,7 +39,7 @@ def _text(value: object) -> str:
 
 
 def _translated(message: str, params: dict | None) -> str:
-    return gettext(message) % params if params else gettext(message)
+    return translate(message, params)
 
 
 def _reasons(rejections: list[dict]) -> list[dict]:

@@ -10,7 +10,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTITY
 
 from admin.auth import client_ip, current_staff
-from core.i18n import gettext
+from core.i18n import translate
 from core.models import TriageQueue, TriageRule
 from core.services import audit, triage, triage_rules
 from core.services.permissions import Permission
@@ -59,7 +59,7 @@ def _parse(rule: TriageRule, data: dict[str, str]) -> triage_rules.RuleSpec:
 
 
 def _error_texts(exc: triage_rules.RuleErrors) -> dict[str, str]:
-    return {key: gettext(message) % params if params else gettext(message)
+    return {key: translate(message, params)
             for key, (message, params) in exc.errors.items()}
 
 

@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from core.db import Database
 from core.errors import DomainError, InvalidInput, NotFound, TransitionNotAllowed
+from core.i18n import interpolate
 from core.services import api_keys, idempotency
 from core.services.addresses import AddressErrors
 
@@ -125,7 +126,7 @@ def domain_field_errors(exc: DomainError, prefix: str = "", field_map: dict[str,
                         ) -> list[dict[str, str]]:
     """A service's InvalidInput names a field in its own words; the client wants its JSON path."""
     field_map = field_map or {}
-    message = exc.message % exc.params if exc.params else exc.message
+    message = interpolate(exc.message, exc.params)
     if isinstance(exc, AddressErrors):
         return [{"field": f"{prefix}address.{key}", "message": text} for key, text in exc.errors.items()]
     if isinstance(exc, InvalidInput):
@@ -135,7 +136,7 @@ def domain_field_errors(exc: DomainError, prefix: str = "", field_map: dict[str,
 
 def domain_reply(exc: DomainError) -> idempotency.Reply:
     """A refusal by a service, as an answer that is stored for replays like any other."""
-    message = exc.message % exc.params if exc.params else exc.message
+    message = interpolate(exc.message, exc.params)
     if isinstance(exc, NotFound):
         return idempotency.Reply(404, error_body("not_found", message))
     if isinstance(exc, TransitionNotAllowed):

@@ -21,6 +21,7 @@ from api.common import (
     execute,
 )
 from core.errors import DomainError, InvalidInput
+from core.i18n import interpolate
 from core.models import OrderStatus, utcnow
 from core.phones import normalize_phone
 from core.services import api_push, idempotency, stock_levels
@@ -46,7 +47,7 @@ def _to_incoming(order: schemas.OrderIn, raw: dict, warehouses: dict[str, int], 
     try:
         normalize_phone(order.customer.phone)
     except InvalidInput as exc:
-        errors.append({"field": "customer.phone", "message": exc.message % exc.params if exc.params else exc.message})
+        errors.append({"field": "customer.phone", "message": interpolate(exc.message, exc.params)})
     warehouse_id = None
     if order.warehouse_code is not None:
         warehouse_id = warehouses.get(order.warehouse_code)

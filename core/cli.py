@@ -300,6 +300,7 @@ def _cmd_import_orders(args: argparse.Namespace) -> int:
 
     from core.db import get_database
     from core.errors import DomainError
+    from core.i18n import interpolate
     from core.services.order_import import check_timezone, find_mapping, import_file
 
     db = get_database()
@@ -318,12 +319,12 @@ def _cmd_import_orders(args: argparse.Namespace) -> int:
     actor = os.environ.get("USER", "cli")
     summary = import_file(db, path, mapping=mapping, dry_run=args.dry_run, actor=f"cli:{actor}", via="cli")
     for rejection in summary.rejections:
-        reason = rejection.message % rejection.params if rejection.params else rejection.message
+        reason = interpolate(rejection.message, rejection.params)
         print(f"line {rejection.line}, column {rejection.column}: {reason}")
     if summary.rejected > len(summary.rejections):
         print(f"... and {summary.rejected - len(summary.rejections)} more rejected rows")
     if summary.failure:
-        failure = summary.failure % summary.failure_params if summary.failure_params else summary.failure
+        failure = interpolate(summary.failure, summary.failure_params)
         print(f"import-orders: {failure}", file=sys.stderr)
     prefix = "Dry run (nothing written): " if args.dry_run else ""
     print(f"{prefix}{summary.new} new, {summary.updated} updated, {summary.unchanged} unchanged, "

@@ -7,16 +7,17 @@ class DomainError(Exception):
     """A business rule said no. `message` is shown to the user (a gettext msgid)."""
 
     def __init__(self, message: str, **params: object) -> None:
-        super().__init__(message % params if params else message)
+        from core.i18n import interpolate
+
+        super().__init__(interpolate(message, params))
         self.message = message
         self.params = params
 
     def translated(self) -> str:
         """The message in the viewer's language."""
-        from core.i18n import gettext
+        from core.i18n import translate
 
-        text = gettext(self.message)
-        return text % self.params if self.params else text
+        return translate(self.message, self.params)
 
 
 class NotFound(DomainError):

@@ -49,6 +49,16 @@ def gettext(message: str) -> str:
     return translations_for(current_locale.get()).gettext(message)
 
 
+def interpolate(message: str, params: dict | None = None) -> str:
+    """A message with its %(name)s parameters filled in (as written, English for our msgids)."""
+    return message % params if params else message
+
+
+def translate(message: str, params: dict | None = None) -> str:
+    """The message in the viewer's language, parameters filled in."""
+    return interpolate(gettext(message), params)
+
+
 def ngettext(singular: str, plural: str, n: int) -> str:
     return translations_for(current_locale.get()).ngettext(singular, plural, n)
 

@@ -19,7 +19,7 @@ from sqlmodel import select
 
 from core.db import Database
 from core.errors import DomainError, NotFound
-from core.i18n import N_
+from core.i18n import N_, translate
 from core.models import (
     Customer,
     Dispute,
@@ -75,9 +75,8 @@ class ReportErrors(DomainError):
         self.errors = errors
 
     def translated_errors(self) -> dict[str, str]:
-        from core.i18n import gettext
 
-        return {name: gettext(message) % params if params else gettext(message)
+        return {name: translate(message, params)
                 for name, (message, params) in self.errors.items()}
 
 

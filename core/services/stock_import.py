@@ -15,7 +15,7 @@ from pathlib import Path
 
 from core.db import Database
 from core.errors import InvalidInput
-from core.i18n import N_
+from core.i18n import N_, interpolate
 from core.services import stock_levels
 from core.services.order_import.reader import read_rows
 
@@ -36,7 +36,7 @@ class StockRejection:
 
     @property
     def text(self) -> str:
-        return self.message % self.params if self.params else self.message
+        return interpolate(self.message, self.params)
 
 
 @dataclass

@@ -24,7 +24,7 @@ from sqlmodel import Session, select
 
 from core.db import Database
 from core.errors import DomainError, InvalidInput
-from core.i18n import N_
+from core.i18n import N_, interpolate
 from core.models import Channel, ImportMapping, ImportRun, OrderStatus, Staff, utcnow
 from core.services import ingest, ingest_batch
 from core.services.ingest import IncomingOrder
@@ -263,7 +263,7 @@ def _record(db: Database, summary: ImportSummary, *, started: datetime, actor: s
             actor=actor[:254], via=via[:16], started_at=started, finished_at=utcnow(), new=summary.new,
             updated=summary.updated, unchanged=summary.unchanged, rejected=summary.rejected,
             rejections=json.dumps([r.as_dict() for r in summary.rejections], ensure_ascii=False),
-            failure=(summary.failure % summary.failure_params if summary.failure_params else summary.failure)[:500],
+            failure=interpolate(summary.failure, summary.failure_params)[:500],
         )
         session.add(run)
         session.flush()
