@@ -8,7 +8,7 @@ HTMX_SHA256 := 22283ef68cb7545914f0a88a1bdedc7256a703d1d580c1d255217d0a50d31313
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test lint serve migrate seed system-deps browser-deps i18n clean bench-load bench-scale bench-postgres \
-        simulate-wechat run-wechat bench-import
+        simulate-wechat run-wechat bench-import bench-cpu
 
 run: $(VENV)/.installed system-deps static/vendor/htmx.min.js
 	@$(BIN)/orderdesk migrate
@@ -123,6 +123,10 @@ bench-load: $(VENV)/.installed static/vendor/htmx.min.js bench-postgres
 # The same lookups at 10k, 100k and 1M orders on SQLite and PostgreSQL: about 6 minutes.
 bench-scale: $(VENV)/.installed bench-postgres
 	$(BIN)/python bench/scale.py --pg-url $(BENCH_PG_URL) $(BENCH_ARGS)
+
+# CPU per request in-process (bare app, the stack's floor, the portal pages): about a minute, SQLite only.
+bench-cpu: $(VENV)/.installed static/vendor/htmx.min.js
+	$(BIN)/python bench/request_cpu.py $(BENCH_ARGS)
 
 # 100,000 generated orders imported from a JD export, against plain executemany: about 2 minutes per backend.
 bench-import: $(VENV)/.installed bench-postgres
