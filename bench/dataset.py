@@ -28,7 +28,8 @@ from core.db import make_engine
 ORDERS_PER_CUSTOMER = 3
 HISTORY_DAYS = 730
 DISPUTE_EVERY = 200
-TAG_EVERY = 50  # one triage exception per fifty orders; open while the order is recent
+TAG_EVERY = 50  # one triage exception per fifty orders
+OPEN_TAG_ORDERS = 3_000
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 # An odd multiplier is a bijection modulo 2**50: unique, random-looking references.
@@ -212,7 +213,10 @@ def build_rows(start: int, stop: int, anchor: datetime, *, naive_strings: bool =
         if i % TAG_EVERY == TAG_EVERY // 3:
             code, tag, queue = TAG_RULES[(i // TAG_EVERY) % len(TAG_RULES)]
             opened = created + 10 * minute
-            resolved = None if recent else opened + rng.randrange(20, 48 * 60) * minute
+            # The open backlog is the same at every size (the tags of the first OPEN_TAG_ORDERS
+            # orders, 60 of them): a team that keeps up has a queue of a working day's size,
+            # whatever the number of orders behind it.
+            resolved = None if i < OPEN_TAG_ORDERS else opened + rng.randrange(20, 48 * 60) * minute
             rows.tags.append((i // TAG_EVERY + 1, i + 1, tag, code, "{}", "bench", queue, t(opened + 8 * hour),
                               t(opened), t(resolved), "bench@orderdesk.local" if resolved else None,
                               "bench" if resolved else None))
