@@ -45,26 +45,60 @@ SQLITE_TRIGGERS = [
     """,
 ]
 
-POSTGRES_FUNCTION = f"""
-CREATE FUNCTION orders_count_status() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        UPDATE order_status_count SET n = n - 1 WHERE status = OLD.status AND slot = OLD.id % {SLOTS};
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        INSERT INTO order_status_count (status, slot, n) VALUES (NEW.status, NEW.id % {SLOTS}, 1)
-        ON CONFLICT (status, slot) DO UPDATE SET n = order_status_count.n + 1;
-    END IF;
-    RETURN NULL;
-END
-$$
-"""
+# On PostgreSQL the triggers fire once per statement and read the statement's rows from
+# transition tables: a bulk insert or COPY of a million orders does one grouped upsert,
+# where a row trigger would update the same few counter rows a million times in one
+# transaction (each update a new row version that the next one must walk past).
+POSTGRES_FUNCTIONS = [
+    f"""
+    CREATE FUNCTION orders_count_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        INSERT INTO order_status_count (status, slot, n)
+        SELECT status, id % {SLOTS}, count(*) FROM new_rows GROUP BY 1, 2
+        ON CONFLICT (status, slot) DO UPDATE SET n = order_status_count.n + EXCLUDED.n;
+        RETURN NULL;
+    END
+    $$
+    """,
+    f"""
+    CREATE FUNCTION orders_count_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE order_status_count c SET n = c.n - gone.k
+        FROM (SELECT status, id % {SLOTS} AS slot, count(*) AS k FROM old_rows GROUP BY 1, 2) gone
+        WHERE c.status = gone.status AND c.slot = gone.slot;
+        RETURN NULL;
+    END
+    $$
+    """,
+    # An UPDATE trigger with transition tables cannot name columns (UPDATE OF status): it runs
+    # for every update of orders and counts only the rows whose status changed.
+    f"""
+    CREATE FUNCTION orders_count_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE order_status_count c SET n = c.n - moved.k
+        FROM (SELECT o.status, o.id % {SLOTS} AS slot, count(*) AS k
+              FROM old_rows o JOIN new_rows r ON r.id = o.id
+              WHERE o.status IS DISTINCT FROM r.status GROUP BY 1, 2) moved
+        WHERE c.status = moved.status AND c.slot = moved.slot;
+        INSERT INTO order_status_count (status, slot, n)
+        SELECT r.status, r.id % {SLOTS}, count(*)
+        FROM old_rows o JOIN new_rows r ON r.id = o.id
+        WHERE o.status IS DISTINCT FROM r.status GROUP BY 1, 2
+        ON CONFLICT (status, slot) DO UPDATE SET n = order_status_count.n + EXCLUDED.n;
+        RETURN NULL;
+    END
+    $$
+    """,
+]
 
 POSTGRES_TRIGGERS = [
-    "CREATE TRIGGER trg_orders_count_insert_delete AFTER INSERT OR DELETE ON orders "
-    "FOR EACH ROW EXECUTE FUNCTION orders_count_status()",
-    "CREATE TRIGGER trg_orders_count_update AFTER UPDATE OF status ON orders "
-    "FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION orders_count_status()",
+    "CREATE TRIGGER trg_orders_count_insert AFTER INSERT ON orders REFERENCING NEW TABLE AS new_rows "
+    "FOR EACH STATEMENT EXECUTE FUNCTION orders_count_inserted()",
+    "CREATE TRIGGER trg_orders_count_delete AFTER DELETE ON orders REFERENCING OLD TABLE AS old_rows "
+    "FOR EACH STATEMENT EXECUTE FUNCTION orders_count_deleted()",
+    "CREATE TRIGGER trg_orders_count_update AFTER UPDATE ON orders "
+    "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows "
+    "FOR EACH STATEMENT EXECUTE FUNCTION orders_count_updated()",
 ]
 
 
@@ -85,8 +119,7 @@ def upgrade() -> None:
         f"SELECT status, id % {SLOTS}, count(*) FROM orders GROUP BY status, id % {SLOTS}"
     )
     if op.get_bind().dialect.name == 'postgresql':
-        op.execute(POSTGRES_FUNCTION)
-        for statement in POSTGRES_TRIGGERS:
+        for statement in POSTGRES_FUNCTIONS + POSTGRES_TRIGGERS:
             op.execute(statement)
     else:
         for statement in SQLITE_TRIGGERS:
@@ -95,9 +128,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == 'postgresql':
-        op.execute("DROP TRIGGER IF EXISTS trg_orders_count_insert_delete ON orders")
-        op.execute("DROP TRIGGER IF EXISTS trg_orders_count_update ON orders")
-        op.execute("DROP FUNCTION IF EXISTS orders_count_status()")
+        for name in ('insert', 'delete', 'update'):
+            op.execute(f"DROP TRIGGER IF EXISTS trg_orders_count_{name} ON orders")
+        for name in ('inserted', 'deleted', 'updated'):
+            op.execute(f"DROP FUNCTION IF EXISTS orders_count_{name}()")
     else:
         for name in ('trg_orders_count_insert', 'trg_orders_count_update', 'trg_orders_count_delete'):
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
