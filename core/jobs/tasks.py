@@ -24,10 +24,12 @@ RETENTION_YEARS_MIN = 3
 
 
 def deliver_outbox(db: Database, settings: Settings, now: datetime) -> str:
+    from core.email import get_email_provider
     from core.sms import get_sms_provider
 
     with notifications.wechat_sender(db, settings) as wechat:
-        result = notifications.deliver_due(db, get_sms_provider(settings), wechat=wechat, now=now, batch=200,
+        result = notifications.deliver_due(db, get_sms_provider(settings), wechat=wechat,
+                                           email=get_email_provider(settings), now=now, batch=200,
                                            lease=timedelta(seconds=settings.outbox_lease_seconds))
     return (f"sent {result.sent}, retrying {result.retried}, dead {result.dead}"
             + (f", {result.fallbacks} WeChat messages sent by SMS instead" if result.fallbacks else ""))

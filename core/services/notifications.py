@@ -8,7 +8,9 @@ least once), retried with exponential backoff, dead after the last try. A
 failing SMS provider never touches the request that queued the message.
 
 Channels: "sms", and "wechat" (a template message) for the events the merchant
-configured a template for, when the customer has linked WeChat. A WeChat message
+configured a template for, when the customer has linked WeChat; besides either, an
+"email" copy of some events to customers with an e-mail address (see
+core/services/email_messages.py). A WeChat message
 that cannot be delivered (dead after its tries, refused for good, or the link
 was removed meanwhile) queues the same news as a text message, once.
 """
@@ -27,8 +29,9 @@ from sqlmodel import Session, func, or_, select
 
 from core.config import Settings, get_settings
 from core.db import Database
+from core.email import EmailProvider
 from core.models import Customer, MessageTemplate, Order, OutboxMessage, UTCDateTime, utcnow
-from core.services import wechat_messages
+from core.services import email_messages, wechat_messages
 from core.services.wechat import is_linked, openid_of
 from core.services.wechat_tokens import WechatSender
 from core.sms import SmsError, SmsProvider
@@ -108,6 +111,10 @@ def enqueue(session: Session, order: Order, event: str, params: dict[str, str], 
     message = OutboxMessage(channel=channel, recipient=recipient, event=event, order_id=order.id, body=body,
                             dedupe_key=dedupe_key)
     session.add(message)
+    copy = email_messages.email_copy(event, email=customer.email, order_id=order.id, text=text,
+                                     dedupe_key=dedupe_key)
+    if copy is not None:
+        session.add(OutboxMessage(**copy))
     return message
 
 
@@ -221,6 +228,13 @@ def _send_wechat(db: Database, wechat: WechatSender | None, message: OutboxMessa
         return Attempt(error=str(exc)[:500])
 
 
+def _send_email(db: Database, email: EmailProvider | None, message: OutboxMessage) -> Attempt:
+    with db.read() as session:
+        message_id, error, final = email_messages.send(session, email, to=message.recipient, event=message.event,
+                                                       order_id=message.order_id, text=message.body)
+    return Attempt(message_id=message_id, error=error, final=final)
+
+
 def _queue_fallback(session: Session, message: OutboxMessage) -> bool:
     """The text message in place of an undeliverable WeChat message, queued once."""
     key = f"wechat-fallback:{message.id}"
@@ -233,13 +247,18 @@ def _queue_fallback(session: Session, message: OutboxMessage) -> bool:
 
 
 def deliver_due(db: Database, sms: SmsProvider, *, wechat: WechatSender | None = None,
-                now: datetime | None = None, batch: int = 50, ids: list[int] | None = None,
-                lease: timedelta = LEASE) -> DeliveryRound:
+                email: EmailProvider | None = None, now: datetime | None = None, batch: int = 50,
+                ids: list[int] | None = None, lease: timedelta = LEASE) -> DeliveryRound:
     """Send what is due (or just `ids`, right after the request that queued them)."""
     now = now or utcnow()
     result = DeliveryRound()
     for message in _claim(db, now, batch, ids, lease):
-        attempt = _send_wechat(db, wechat, message) if message.channel == "wechat" else _send_sms(sms, message)
+        if message.channel == "wechat":
+            attempt = _send_wechat(db, wechat, message)
+        elif message.channel == "email":
+            attempt = _send_email(db, email, message)
+        else:
+            attempt = _send_sms(sms, message)
         error = attempt.error
         with db.write() as session:
             fresh = session.get(OutboxMessage, message.id)
