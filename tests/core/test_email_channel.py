@@ -222,7 +222,8 @@ def test_bulk_and_one_by_one_queue_the_same_email(db):
         [bulk] = ingest_batch.upsert_orders(session, [ingest.check_incoming(incoming("#2", "13700000000", MAIL))],
                                             via="import", actor="t")
     first, second = outbox(db, "email")
-    assert first.body.replace(one.ref, "REF") == second.body.replace(bulk.ref, "REF")
+    # The same text up to the order's own signed link.
+    assert first.body.replace(one.ref, "REF").split("查看订单")[0] == second.body.replace(bulk.ref, "REF").split("查看订单")[0]
     assert (first.recipient, first.event) == (second.recipient, second.event) == (MAIL, "order_confirmed")
 
 
