@@ -83,3 +83,12 @@ def test_a_wechat_message_blanked_by_retention_still_shows(as_staff, db, order):
     page = as_staff("support").get(f"/admin/orders/{order.ref}")
     assert page.status_code == 200
     assert "微信" in soup(page).select_one("#messages").get_text()
+
+
+def test_the_email_copy_is_listed_beside_the_text(as_staff, db, warehouses):
+    order = make_order(db, paid=True, warehouse_id=warehouses["HZ"].id, customer_email="zhang.san@example.com")
+    page = soup(as_staff("support").get(f"/admin/orders/{order.ref}"))
+    rows = [row.get_text(" ", strip=True) for row in page.select("#messages tbody tr")]
+    assert len(rows) == 2
+    assert sorted(("邮件" in row, "短信" in row) for row in rows) == [(False, True), (True, False)]
+    assert all(f"您的订单 {order.ref} 已付款成功" in row for row in rows)
