@@ -113,9 +113,10 @@ def retention(db: Database, settings: Settings, now: datetime) -> str:
         forgotten_photos = problem_reports.forget_customer_content(session, [order.id for order in orders])
         retention_service.forget_order_records(session, [order.id for order in orders])
         customers = session.exec(select(Customer).where(
-            ~Customer.id.in_(select(Order.customer_id).where(Order.ship_phone != "")), Customer.name != "")).all()
+            ~Customer.id.in_(select(Order.customer_id).where(Order.ship_phone != "")),
+            (Customer.name != "") | Customer.email.is_not(None))).all()
         for customer in customers:
-            customer.name = ""
+            customer.name, customer.email = "", None
             session.add(customer)
     # After the commit: a failed transaction must not leave rows pointing at deleted photos.
     storage = get_photo_storage(settings)
