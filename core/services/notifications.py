@@ -44,6 +44,7 @@ FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY = timedelta(hours=1)
 LEASE = timedelta(minutes=5)
 SUPPRESS = "suppress_notifications"
+RESENDABLE = ("sms", "email")
 
 DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
     "order_confirmed": {
@@ -309,8 +310,8 @@ class SentMessage:
 
     @property
     def can_resend(self) -> bool:
-        # A dead WeChat message already fell back to SMS; only a dead text is sent again by hand.
-        return self.message.status == "dead" and self.message.channel == "sms"
+        # A dead WeChat message already fell back to SMS; a dead text or e-mail is sent again by hand.
+        return self.message.status == "dead" and self.message.channel in RESENDABLE
 
 
 def messages_for_order(db: Database, order_id: int) -> list[SentMessage]:
@@ -323,7 +324,7 @@ def messages_for_order(db: Database, order_id: int) -> list[SentMessage]:
 
 
 def resend(db: Database, order_id: int, message_id: int) -> OutboxMessage:
-    """Queue a dead text again (after the gateway or the number was fixed): a fresh round of tries."""
+    """Queue a dead text or e-mail again (after the gateway or the address was fixed): a fresh round of tries."""
     from core.errors import DomainError, NotFound
     from core.i18n import N_
 
@@ -333,8 +334,8 @@ def resend(db: Database, order_id: int, message_id: int) -> OutboxMessage:
                                .with_for_update()).first()
         if message is None:
             raise NotFound(N_("There is no such message."))
-        if message.status != "dead" or message.channel != "sms":
-            raise DomainError(N_("Only a text message that failed for good can be sent again."))
+        if message.status != "dead" or message.channel not in RESENDABLE:
+            raise DomainError(N_("Only a text message or e-mail that failed for good can be sent again."))
         message.status, message.attempts, message.next_attempt_at = "pending", 0, utcnow()
         message.lease_until = None
         session.add(message)
