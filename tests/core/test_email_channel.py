@@ -274,3 +274,59 @@ def _secret(tmp_path):  # noqa: ANN001
     path = tmp_path / "smtp-password"
     path.write_text("pw-from-file\n", encoding="utf-8")
     return path
+
+
+def localhost_certificate(tmp_path):  # noqa: ANN001
+    """A self-signed certificate for 127.0.0.1: the server's, and the only one the client trusts."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                   .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(minutes=1))
+                   .not_valid_after(now + timedelta(hours=1))
+                   .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                                  critical=False)
+                   .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                   .sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_file, key_file
+
+
+def test_starttls_comes_before_the_login_and_the_servers_certificate_is_checked(db, tmp_path):
+    import ssl
+
+    cert_file, key_file = localhost_certificate(tmp_path)
+    server_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_tls.load_cert_chain(cert_file, key_file)
+    mailbox = Mailbox()
+    # The server refuses AUTH and mail before STARTTLS: a login in clear text would fail the test.
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port(), authenticator=mailbox.authenticate,
+                            tls_context=server_tls, require_starttls=True, auth_require_tls=True)
+    controller.start()
+    try:
+        make_order(db, paid=True, customer_email=MAIL)
+        trusting = SmtpEmail(host="127.0.0.1", port=controller.port, sender="orders@shop.example",
+                             username="orders", password="s3cret", starttls=True, timeout=5,
+                             tls_context=ssl.create_default_context(cafile=str(cert_file)))
+        assert notifications.deliver_due(db, NoSms(), email=trusting).sent == 2
+        assert mailbox.logins == [("orders", "s3cret")] and len(mailbox.received) == 1
+
+        make_order(db, paid=True, phone="13900139000", customer_email="li.si@example.com")
+        default_trust = SmtpEmail(host="127.0.0.1", port=controller.port, sender="orders@shop.example",
+                                  username="orders", password="s3cret", starttls=True, timeout=5)
+        result = notifications.deliver_due(db, NoSms(), email=default_trust)
+        assert (result.sent, result.retried) == (1, 1)  # the text went; the e-mail waits for a trusted server
+        assert "CERTIFICATE_VERIFY_FAILED" in outbox(db, "email")[-1].last_error
+        assert len(mailbox.received) == 1
+    finally:
+        controller.stop()
