@@ -1,4 +1,5 @@
-"""E-mail addresses: a careful syntax check (no DNS look-up), stored with the domain in lower case."""
+"""E-mail addresses: a careful syntax check (no DNS look-up), stored with the domain in lower case
+and in ASCII (an internationalised domain as its xn-- form, which every mail server accepts)."""
 
 from __future__ import annotations
 
@@ -24,4 +25,10 @@ def normalize_email(raw: str, *, field: str = "email") -> str:
             or len(labels) < 2 or not all(_LABEL.fullmatch(label) and "_" not in label for label in labels)
             or len(labels[-1]) < 2 or labels[-1].isdigit()):
         raise InvalidInput(field, N_("This is not an e-mail address."))
-    return f"{local}@{domain.lower()}"
+    try:
+        ascii_domain = domain.lower().encode("idna").decode("ascii")
+    except UnicodeError:
+        raise InvalidInput(field, N_("This is not an e-mail address.")) from None
+    if len(local) + 1 + len(ascii_domain) > MAX_LENGTH:
+        raise InvalidInput(field, N_("This is not an e-mail address."))
+    return f"{local}@{ascii_domain}"

@@ -228,7 +228,8 @@ def test_bulk_and_one_by_one_queue_the_same_email(db):
 
 
 @pytest.mark.parametrize("raw, stored", [("a@example.com", "a@example.com"), (" Bob.Li+tea@Shop.CN ", "Bob.Li+tea@shop.cn"),
-                                         ("张三@例子.中国", None), ("x@mail.co.uk", "x@mail.co.uk")])
+                                         ("张三@例子.中国", None), ("x@mail.co.uk", "x@mail.co.uk"),
+                                         ("zhang@例子.中国", "zhang@xn--fsqu00a.xn--fiqs8s")])
 def test_email_addresses_are_checked_and_their_domain_lowercased(raw, stored):
     if stored is None:
         with pytest.raises(InvalidInput):
