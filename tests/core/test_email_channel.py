@@ -23,7 +23,7 @@ from core.services.addresses import change_address
 from core.services.ingest import IncomingOrder
 from core.services.orders import NewLine, NewOrder
 from core.sms import SmsReceipt
-from tests.factories import address, make_order, ship
+from tests.factories import add_event, address, make_order, ship
 
 MAIL = "zhang.san@example.com"
 
@@ -110,13 +110,15 @@ def test_only_receipt_events_get_an_email_copy(db):
     change_address(db, order.ref, {"recipient": "王五", "phone": "13700000000", "province": "浙江省",
                                    "city": "杭州市", "district": "上城区", "street": "解放路 1 号 101 室"},
                    actor="c", via="portal")
-    ship(db, order.ref)
+    shipment = ship(db, order.ref)
+    for tag, text in (("out_for_delivery", "派送中"), ("delivered", "已签收")):
+        add_event(db, shipment.id, occurred_at=datetime.now(UTC), raw_text=text, tag=tag)
     ship_again = make_order(db, paid=True, phone="13900139000")  # another customer, no address on file
     ship(db, ship_again.ref)
     assert [m.event for m in outbox(db, "sms")] == ["order_confirmed", "address_changed", "shipped",
-                                                    "order_confirmed", "shipped"]
+                                                    "out_for_delivery", "delivered", "order_confirmed", "shipped"]
     assert [(m.event, m.order_id) for m in outbox(db, "email")] == [("order_confirmed", order.id),
-                                                                    ("shipped", order.id)]
+                                                                    ("shipped", order.id), ("delivered", order.id)]
 
 
 def test_a_failed_change_queues_no_email(db):
