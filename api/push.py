@@ -31,7 +31,7 @@ from core.services.orders import NewLine, NewOrder
 from core.web.deps import DB
 
 # A service's own words for a field, as the client's JSON names it.
-_ORDER_FIELDS = {"amount": "discount_minor", "phone": "customer.phone"}
+_ORDER_FIELDS = {"amount": "discount_minor", "phone": "customer.phone", "customer_email": "customer.email"}
 
 
 def _to_incoming(order: schemas.OrderIn, raw: dict, warehouses: dict[str, int], received_at: datetime):
@@ -57,7 +57,7 @@ def _to_incoming(order: schemas.OrderIn, raw: dict, warehouses: dict[str, int], 
         return None, errors
     new = NewOrder(
         channel=order.channel, channel_order_no=order.channel_order_no, customer_phone=order.customer.phone,
-        customer_name=order.customer.name, address=address,
+        customer_name=order.customer.name, customer_email=order.customer.email, address=address,
         lines=[NewLine(sku=line.sku, name=line.name, quantity=line.quantity, unit_price_minor=line.unit_price_minor)
                for line in order.lines],
         currency=order.currency, shipping_minor=order.shipping_minor, discount_minor=order.discount_minor,

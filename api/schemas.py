@@ -22,6 +22,7 @@ MAX_STOCK_LEVELS_PER_CALL = 1000
 class CustomerIn(Struct, forbid_unknown_fields=True):
     phone: Annotated[str, Meta(min_length=1, max_length=32, description="E.164, or 11 digits for mainland China")]
     name: Annotated[str, Meta(max_length=64)] = ""
+    email: Annotated[str, Meta(max_length=254, description="where e-mail copies of order news go")] | None = None
 
 
 class AddressIn(Struct, forbid_unknown_fields=True):

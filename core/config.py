@@ -93,6 +93,19 @@ class Settings:
     wechat_timeout: float = 5.0
     # Template message id per outbox event (shipped, delivered, ...); an event without one goes by SMS.
     wechat_templates: tuple[tuple[str, str], ...] = ()
+    # E-mail copies of order news: console (var/email-outbox.jsonl), smtp, or off.
+    email_provider: str = "console"
+    email_from: str = "orderdesk@localhost"
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_starttls: bool = True
+    smtp_timeout: float = 10.0
+
+    @property
+    def email_enabled(self) -> bool:
+        return self.email_provider != "off"
 
     @property
     def wechat_enabled(self) -> bool:
@@ -247,6 +260,31 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         problems.append(f"SMS_ALLOWED_COUNTRY_CODES must be a comma-separated list like 86,852, got {raw_countries!r}")
         countries = (86,)
 
+    # Without a mail server in production e-mail is off, rather than "sent" to a file nobody reads.
+    email_provider = (_read(env, "EMAIL_PROVIDER") or ("off" if mode == "prod" else "console")).lower()
+    email_from = _read(env, "EMAIL_FROM") or ""
+    smtp_host = _read(env, "SMTP_HOST") or ""
+    smtp_port = integer("SMTP_PORT", 587, 1, 65535)
+    smtp_username = _read(env, "SMTP_USERNAME") or ""
+    smtp_password = _read(env, "SMTP_PASSWORD") or ""
+    smtp_timeout = integer("SMTP_TIMEOUT_SECONDS", 10, 1, 120)
+    raw_starttls = (_read(env, "SMTP_STARTTLS") or "true").lower()
+    if raw_starttls not in ("true", "false", "1", "0", "yes", "no"):
+        problems.append(f"SMTP_STARTTLS must be true or false, got {raw_starttls!r}")
+    if email_provider not in ("console", "smtp", "off"):
+        problems.append(f"EMAIL_PROVIDER must be 'console', 'smtp' or 'off', got {email_provider!r}")
+    if email_provider == "smtp":
+        if not smtp_host:
+            problems.append("SMTP_HOST is required when EMAIL_PROVIDER=smtp")
+        if not email_from or "@" not in email_from:
+            problems.append("EMAIL_FROM (the sender address, e.g. 订单服务台 <orders@shop.example>) is required "
+                            "when EMAIL_PROVIDER=smtp")
+        if bool(smtp_username) != bool(smtp_password):
+            problems.append("SMTP_USERNAME and SMTP_PASSWORD go together: set both or neither")
+    if mode == "prod" and email_provider == "console":
+        problems.append("EMAIL_PROVIDER=console only writes a file; set EMAIL_PROVIDER=smtp (or off) when "
+                        "ORDERDESK_ENV=prod")
+
     idle = integer("PORTAL_SESSION_IDLE_MINUTES", 120, 5, 24 * 60)
     max_hours = integer("PORTAL_SESSION_MAX_HOURS", 72, 1, 24 * 90)
     link_days = integer("TRACKING_LINK_DAYS", 30, 1, 365)
@@ -344,6 +382,14 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         wechat_oauth_base=wechat_bases["WECHAT_OAUTH_BASE"],
         wechat_timeout=float(wechat_timeout),
         wechat_templates=wechat_templates,
+        email_provider=email_provider,
+        email_from=email_from or "orderdesk@localhost",
+        smtp_host=smtp_host,
+        smtp_port=smtp_port,
+        smtp_username=smtp_username,
+        smtp_password=smtp_password,
+        smtp_starttls=raw_starttls in ("true", "1", "yes"),
+        smtp_timeout=float(smtp_timeout),
     )
 
 

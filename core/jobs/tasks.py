@@ -24,10 +24,12 @@ RETENTION_YEARS_MIN = 3
 
 
 def deliver_outbox(db: Database, settings: Settings, now: datetime) -> str:
+    from core.email import get_email_provider
     from core.sms import get_sms_provider
 
     with notifications.wechat_sender(db, settings) as wechat:
-        result = notifications.deliver_due(db, get_sms_provider(settings), wechat=wechat, now=now, batch=200,
+        result = notifications.deliver_due(db, get_sms_provider(settings), wechat=wechat,
+                                           email=get_email_provider(settings), now=now, batch=200,
                                            lease=timedelta(seconds=settings.outbox_lease_seconds))
     return (f"sent {result.sent}, retrying {result.retried}, dead {result.dead}"
             + (f", {result.fallbacks} WeChat messages sent by SMS instead" if result.fallbacks else ""))
@@ -111,9 +113,10 @@ def retention(db: Database, settings: Settings, now: datetime) -> str:
         forgotten_photos = problem_reports.forget_customer_content(session, [order.id for order in orders])
         retention_service.forget_order_records(session, [order.id for order in orders])
         customers = session.exec(select(Customer).where(
-            ~Customer.id.in_(select(Order.customer_id).where(Order.ship_phone != "")), Customer.name != "")).all()
+            ~Customer.id.in_(select(Order.customer_id).where(Order.ship_phone != "")),
+            (Customer.name != "") | Customer.email.is_not(None))).all()
         for customer in customers:
-            customer.name = ""
+            customer.name, customer.email = "", None
             session.add(customer)
     # After the commit: a failed transaction must not leave rows pointing at deleted photos.
     storage = get_photo_storage(settings)

@@ -14,4 +14,6 @@ class Customer(SQLModel, table=True):
     # E.164, e.g. +8613800138000; the key the portal looks orders up by.
     phone: str = Field(max_length=16, unique=True, index=True)
     name: str = Field(default="", max_length=64)
+    # Where e-mail copies of order news go (from the channel's order); None: no e-mail.
+    email: str | None = Field(default=None, max_length=254)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

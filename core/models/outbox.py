@@ -20,8 +20,8 @@ class OutboxMessage(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    channel: str = Field(max_length=16)  # sms (wechat, email with later issues)
-    recipient: str = Field(max_length=64)
+    channel: str = Field(max_length=16)  # sms, wechat, email
+    recipient: str = Field(max_length=254)  # E.164 number, openid or e-mail address
     event: str = Field(max_length=32)
     body: str = Field(sa_type=Text)
     order_id: int | None = Field(default=None, foreign_key="orders.id", index=True)

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from core.email.address import normalize_email
 from core.errors import InvalidInput
 from core.i18n import N_
 from core.models import Order, OrderStatus, utcnow
@@ -96,6 +97,9 @@ def check_incoming(incoming: IncomingOrder) -> tuple[IncomingOrder, OrderStatus]
     order.address = address
     order.customer_phone = address.phone if order.customer_phone == given.phone else normalize_phone(
         order.customer_phone)
+    if order.customer_email is not None:
+        order.customer_email = normalize_email(order.customer_email, field="customer_email") \
+            if order.customer_email.strip() else None
     if len(order.channel_order_no) > 64:
         raise InvalidInput("channel_order_no", N_("This is too long."))
     for line in order.lines:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from types import SimpleNamespace
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlmodel import Session
 
 from core.config import get_settings
@@ -32,7 +32,7 @@ from core.models import (
     UTCDateTime,
     utcnow,
 )
-from core.services import ingest, notifications
+from core.services import email_messages, ingest, notifications
 from core.services.ingest import NEW, IncomingOrder, UpsertResult
 from core.services.orders import new_order_refs, promise_times
 from core.services.tracking_links import link_url
@@ -121,28 +121,47 @@ def _sqlite_utc_text(value: datetime) -> str:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
-def _customer_ids(session: Session, batch: list[tuple[IncomingOrder, OrderStatus]], now: datetime) -> dict[str, int]:
+def _customers(session: Session, batch: list[tuple[IncomingOrder, OrderStatus]],
+               now: datetime) -> dict[str, tuple[int, str | None]]:
+    """phone -> (customer id, e-mail address): as get_or_create_customer one by one, the e-mail
+    address of the last order that gives one replaces the one on file."""
     connection = session.connection()
     names: dict[str, str] = {}
+    emails: dict[str, str] = {}
     for incoming, _ in batch:
         names.setdefault(incoming.order.customer_phone, incoming.order.customer_name)
+        if incoming.order.customer_email:
+            emails[incoming.order.customer_phone] = incoming.order.customer_email
     phones = sorted(names)
-    ids: dict[str, int] = {}
+    known: dict[str, tuple[int, str | None]] = {}
     for start in range(0, len(phones), _IN_CHUNK):
-        ids.update((phone, customer_id) for phone, customer_id in connection.execute(
-            select(Customer.phone, Customer.id).where(Customer.phone.in_(phones[start:start + _IN_CHUNK]))
+        known.update((phone, (customer_id, email)) for phone, customer_id, email in connection.execute(
+            select(Customer.phone, Customer.id, Customer.email).where(Customer.phone.in_(phones[start:start + _IN_CHUNK]))
         ))
-    missing = [{"phone": phone, "name": names[phone][:64], "created_at": now} for phone in phones if phone not in ids]
+    changed = [{"b_phone": phone, "b_email": emails[phone]} for phone, (_, email) in known.items()
+               if phone in emails and emails[phone] != email]
+    if changed:
+        connection.execute(update(Customer.__table__).where(Customer.__table__.c.phone == bindparam("b_phone"))
+                           .values(email=bindparam("b_email")), changed)
+    customers = {phone: (customer_id, emails.get(phone, email)) for phone, (customer_id, email) in known.items()}
+    missing = [{"phone": phone, "name": names[phone][:64], "email": emails.get(phone), "created_at": now}
+               for phone in phones if phone not in known]
     if missing:
         # A plain executemany, then the new ids by their unique phone: RETURNING with guaranteed
         # order would cost SQLite one statement per row.
         _bulk_insert(session, Customer.__table__, missing)
         added = [row["phone"] for row in missing]
         for start in range(0, len(added), _IN_CHUNK):
-            ids.update((phone, customer_id) for phone, customer_id in connection.execute(
+            customers.update((phone, (customer_id, emails.get(phone))) for phone, customer_id in connection.execute(
                 select(Customer.phone, Customer.id).where(Customer.phone.in_(added[start:start + _IN_CHUNK]))
             ))
-    return ids
+    return customers
+
+
+def _outbox_row(fields: dict, now: datetime) -> dict:
+    """A pending outbox row as OutboxMessage's defaults make it."""
+    return {**fields, "status": "pending", "attempts": 0, "next_attempt_at": now, "lease_until": None,
+            "last_error": "", "provider_message_id": "", "created_at": now, "sent_at": None}
 
 
 def _create_all(session: Session, batch: list[tuple[IncomingOrder, OrderStatus]], *, via: str,
@@ -152,7 +171,7 @@ def _create_all(session: Session, batch: list[tuple[IncomingOrder, OrderStatus]]
     connection = session.connection()
     now = utcnow()
     settings = get_settings()
-    customers = _customer_ids(session, batch, now)
+    customers = _customers(session, batch, now)
     all_terms = list(session.execute(
         select(ServiceTerms.id, ServiceTerms.effective_from, ServiceTerms.ship_within_hours,
                ServiceTerms.delivery_within_days).order_by(ServiceTerms.effective_from.desc())
@@ -174,7 +193,7 @@ def _create_all(session: Session, batch: list[tuple[IncomingOrder, OrderStatus]]
         address = new.address
         row = {
             "ref": new.ref or next(fresh_refs), "channel": new.channel, "channel_order_no": new.channel_order_no,
-            "customer_id": customers[new.customer_phone], "status": OrderStatus.PENDING_PAYMENT.value,
+            "customer_id": customers[new.customer_phone][0], "status": OrderStatus.PENDING_PAYMENT.value,
             "currency": new.currency, "items_total_minor": items_total, "shipping_minor": new.shipping_minor,
             "discount_minor": new.discount_minor,
             "total_minor": items_total + new.shipping_minor - new.discount_minor, "paid_minor": None,
@@ -236,10 +255,13 @@ def _create_all(session: Session, batch: list[tuple[IncomingOrder, OrderStatus]]
             channel, recipient, body = notifications.addressed(
                 "order_confirmed", ref=row["ref"], phone=incoming.order.customer_phone,
                 openid=openids.get(row["customer_id"]), text=text, params=params)
-            messages.append({"channel": channel, "recipient": recipient, "event": "order_confirmed",
-                             "body": body, "order_id": order_id, "dedupe_key": f"confirmed:{order_id}",
-                             "status": "pending", "attempts": 0, "next_attempt_at": now, "lease_until": None,
-                             "last_error": "", "provider_message_id": "", "created_at": now, "sent_at": None})
+            dedupe_key = f"confirmed:{order_id}"
+            messages.append(_outbox_row({"channel": channel, "recipient": recipient, "event": "order_confirmed",
+                                         "body": body, "order_id": order_id, "dedupe_key": dedupe_key}, now))
+            copy = email_messages.email_copy("order_confirmed", email=customers[incoming.order.customer_phone][1],
+                                             order_id=order_id, text=text, dedupe_key=dedupe_key)
+            if copy is not None:
+                messages.append(_outbox_row(copy, now))
     _bulk_insert(session, OrderLine.__table__, lines)
     _bulk_insert(session, OrderHistory.__table__, history_rows)
     _bulk_insert(session, OutboxMessage.__table__, messages)

@@ -8,7 +8,9 @@ least once), retried with exponential backoff, dead after the last try. A
 failing SMS provider never touches the request that queued the message.
 
 Channels: "sms", and "wechat" (a template message) for the events the merchant
-configured a template for, when the customer has linked WeChat. A WeChat message
+configured a template for, when the customer has linked WeChat; besides either, an
+"email" copy of some events to customers with an e-mail address (see
+core/services/email_messages.py). A WeChat message
 that cannot be delivered (dead after its tries, refused for good, or the link
 was removed meanwhile) queues the same news as a text message, once.
 """
@@ -27,8 +29,9 @@ from sqlmodel import Session, func, or_, select
 
 from core.config import Settings, get_settings
 from core.db import Database
+from core.email import EmailProvider
 from core.models import Customer, MessageTemplate, Order, OutboxMessage, UTCDateTime, utcnow
-from core.services import wechat_messages
+from core.services import email_messages, wechat_messages
 from core.services.wechat import is_linked, openid_of
 from core.services.wechat_tokens import WechatSender
 from core.sms import SmsError, SmsProvider
@@ -41,6 +44,7 @@ FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY = timedelta(hours=1)
 LEASE = timedelta(minutes=5)
 SUPPRESS = "suppress_notifications"
+RESENDABLE = ("sms", "email")
 
 DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
     "order_confirmed": {
@@ -108,6 +112,10 @@ def enqueue(session: Session, order: Order, event: str, params: dict[str, str], 
     message = OutboxMessage(channel=channel, recipient=recipient, event=event, order_id=order.id, body=body,
                             dedupe_key=dedupe_key)
     session.add(message)
+    copy = email_messages.email_copy(event, email=customer.email, order_id=order.id, text=text,
+                                     dedupe_key=dedupe_key)
+    if copy is not None:
+        session.add(OutboxMessage(**copy))
     return message
 
 
@@ -221,6 +229,13 @@ def _send_wechat(db: Database, wechat: WechatSender | None, message: OutboxMessa
         return Attempt(error=str(exc)[:500])
 
 
+def _send_email(db: Database, email: EmailProvider | None, message: OutboxMessage) -> Attempt:
+    with db.read() as session:
+        message_id, error, final = email_messages.send(session, email, to=message.recipient, event=message.event,
+                                                       order_id=message.order_id, text=message.body)
+    return Attempt(message_id=message_id, error=error, final=final)
+
+
 def _queue_fallback(session: Session, message: OutboxMessage) -> bool:
     """The text message in place of an undeliverable WeChat message, queued once."""
     key = f"wechat-fallback:{message.id}"
@@ -233,13 +248,18 @@ def _queue_fallback(session: Session, message: OutboxMessage) -> bool:
 
 
 def deliver_due(db: Database, sms: SmsProvider, *, wechat: WechatSender | None = None,
-                now: datetime | None = None, batch: int = 50, ids: list[int] | None = None,
-                lease: timedelta = LEASE) -> DeliveryRound:
+                email: EmailProvider | None = None, now: datetime | None = None, batch: int = 50,
+                ids: list[int] | None = None, lease: timedelta = LEASE) -> DeliveryRound:
     """Send what is due (or just `ids`, right after the request that queued them)."""
     now = now or utcnow()
     result = DeliveryRound()
     for message in _claim(db, now, batch, ids, lease):
-        attempt = _send_wechat(db, wechat, message) if message.channel == "wechat" else _send_sms(sms, message)
+        if message.channel == "wechat":
+            attempt = _send_wechat(db, wechat, message)
+        elif message.channel == "email":
+            attempt = _send_email(db, email, message)
+        else:
+            attempt = _send_sms(sms, message)
         error = attempt.error
         with db.write() as session:
             fresh = session.get(OutboxMessage, message.id)
@@ -290,8 +310,8 @@ class SentMessage:
 
     @property
     def can_resend(self) -> bool:
-        # A dead WeChat message already fell back to SMS; only a dead text is sent again by hand.
-        return self.message.status == "dead" and self.message.channel == "sms"
+        # A dead WeChat message already fell back to SMS; a dead text or e-mail is sent again by hand.
+        return self.message.status == "dead" and self.message.channel in RESENDABLE
 
 
 def messages_for_order(db: Database, order_id: int) -> list[SentMessage]:
@@ -304,7 +324,7 @@ def messages_for_order(db: Database, order_id: int) -> list[SentMessage]:
 
 
 def resend(db: Database, order_id: int, message_id: int) -> OutboxMessage:
-    """Queue a dead text again (after the gateway or the number was fixed): a fresh round of tries."""
+    """Queue a dead text or e-mail again (after the gateway or the address was fixed): a fresh round of tries."""
     from core.errors import DomainError, NotFound
     from core.i18n import N_
 
@@ -314,8 +334,8 @@ def resend(db: Database, order_id: int, message_id: int) -> OutboxMessage:
                                .with_for_update()).first()
         if message is None:
             raise NotFound(N_("There is no such message."))
-        if message.status != "dead" or message.channel != "sms":
-            raise DomainError(N_("Only a text message that failed for good can be sent again."))
+        if message.status != "dead" or message.channel not in RESENDABLE:
+            raise DomainError(N_("Only a text message or e-mail that failed for good can be sent again."))
         message.status, message.attempts, message.next_attempt_at = "pending", 0, utcnow()
         message.lease_until = None
         session.add(message)

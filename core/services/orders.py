@@ -93,6 +93,7 @@ class NewOrder:
     presale_ships_on: object = None
     ref: str | None = None
     extra_history: list[dict] = field(default_factory=list)
+    customer_email: str | None = None  # checked and normalized by ingest.check_incoming
 
 
 def check_new_order(new: NewOrder) -> None:
@@ -123,13 +124,18 @@ def terms_in_force(session: Session, at: datetime) -> ServiceTerms | None:
     ).first()
 
 
-def get_or_create_customer(session: Session, phone: str, name: str = "") -> Customer:
+def get_or_create_customer(session: Session, phone: str, name: str = "", email: str | None = None) -> Customer:
+    """The customer with this phone; an e-mail address given with a new order replaces the one on file
+    (the newest order knows best where the customer reads mail)."""
     e164 = normalize_phone(phone)
     customer = session.exec(select(Customer).where(Customer.phone == e164)).first()
     if customer is None:
-        customer = Customer(phone=e164, name=name)
+        customer = Customer(phone=e164, name=name, email=email)
         session.add(customer)
         session.flush()
+    elif email and customer.email != email:
+        customer.email = email
+        session.add(customer)
     return customer
 
 
@@ -138,7 +144,7 @@ def add_order(session: Session, new: NewOrder, *, actor: str = "channel", via: s
     """Create an order inside the caller's transaction."""
     check_new_order(new)
     created_at = new.created_at or utcnow()
-    customer = get_or_create_customer(session, new.customer_phone, new.customer_name)
+    customer = get_or_create_customer(session, new.customer_phone, new.customer_name, new.customer_email)
     terms = terms_in_force(session, created_at)
     items_total = sum(line.quantity * line.unit_price_minor for line in new.lines)
     total = items_total + new.shipping_minor - new.discount_minor

@@ -7,6 +7,7 @@ import logging
 from litestar import Request
 from litestar.background_tasks import BackgroundTask
 
+from core.email import get_email_provider
 from core.services import notifications
 from core.sms import get_sms_provider
 
@@ -16,7 +17,8 @@ logger = logging.getLogger("orderdesk.notifications")
 def _deliver(db, settings, ids: list[int]) -> None:  # noqa: ANN001
     try:
         with notifications.wechat_sender(db, settings) as wechat:
-            notifications.deliver_due(db, get_sms_provider(settings), wechat=wechat, ids=ids)
+            notifications.deliver_due(db, get_sms_provider(settings), wechat=wechat,
+                                       email=get_email_provider(settings), ids=ids)
     except Exception:  # the worker retries whatever this attempt could not send
         logger.exception("immediate delivery of %s failed; the outbox worker will retry", ids)
 

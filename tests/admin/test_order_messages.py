@@ -61,7 +61,7 @@ def test_a_message_that_is_not_dead_is_not_sent_twice(as_staff, db, order):
     response = client.post(f"/admin/orders/{order.ref}/messages/{message.id}/resend",
                            data={"_csrf_token": client.csrf})
     assert response.status_code == 409
-    assert "只有彻底发送失败的短信才能重发" in soup(response).select_one("#messages .notice").get_text()
+    assert "只有彻底发送失败的短信或邮件才能重发" in soup(response).select_one("#messages .notice").get_text()
 
 
 def test_another_orders_message_is_404(as_staff, db, order, warehouses):
@@ -83,3 +83,29 @@ def test_a_wechat_message_blanked_by_retention_still_shows(as_staff, db, order):
     page = as_staff("support").get(f"/admin/orders/{order.ref}")
     assert page.status_code == 200
     assert "微信" in soup(page).select_one("#messages").get_text()
+
+
+def test_the_email_copy_is_listed_beside_the_text(as_staff, db, warehouses):
+    order = make_order(db, paid=True, warehouse_id=warehouses["HZ"].id, customer_email="zhang.san@example.com")
+    page = soup(as_staff("support").get(f"/admin/orders/{order.ref}"))
+    rows = [row.get_text(" ", strip=True) for row in page.select("#messages tbody tr")]
+    assert len(rows) == 2
+    assert sorted(("邮件" in row, "短信" in row) for row in rows) == [(False, True), (True, False)]
+    assert all(f"您的订单 {order.ref} 已付款成功" in row for row in rows)
+
+
+def test_a_dead_email_is_sent_again_like_a_text(as_staff, db, warehouses):
+    order = make_order(db, paid=True, warehouse_id=warehouses["HZ"].id, customer_email="zhang.san@example.com")
+    with db.write() as session:
+        email = session.exec(select(OutboxMessage).where(OutboxMessage.channel == "email")).one()
+        email.status, email.attempts, email.last_error = "dead", 6, "SMTP: SMTPDataError: (451, b'try later')"
+        session.add(email)
+    client = as_staff("support")
+    page = soup(client.get(f"/admin/orders/{order.ref}"))
+    assert len(page.select("#messages form button")) == 1
+    response = client.post(f"/admin/orders/{order.ref}/messages/{email.id}/resend",
+                           data={"_csrf_token": client.csrf}, follow_redirects=False)
+    assert response.status_code == 303
+    with db.read() as session:
+        fresh = session.get(OutboxMessage, email.id)
+    assert (fresh.status, fresh.attempts, fresh.channel) == ("pending", 0, "email")

@@ -154,3 +154,20 @@ def test_if_the_bulk_path_refuses_each_order_goes_in_on_its_own(api, db, monkeyp
         (0, "B2", "new"), (1, "B1", "new")]
     with db.read() as session:
         assert sorted(o.channel_order_no for o in session.exec(select(Order)).all()) == ["B1", "B2"]
+
+
+def test_an_order_with_the_customers_email_stores_it_and_a_wrong_one_is_named(api, db):
+    with_email = order_payload("TB-MAIL-1", customer={"phone": "13800138000", "name": "张三",
+                                                      "email": "Zhang.San@Example.com"})
+    assert api.post("/api/v1/orders", with_email).status_code == 200
+    without = order_payload("TB-MAIL-2")  # callers that never send an e-mail address go on as before
+    assert api.post("/api/v1/orders", without).status_code == 200
+    wrong = order_payload("TB-MAIL-3", customer={"phone": "13800138000", "email": "not-an-address"})
+    response = api.post("/api/v1/orders", wrong)
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["results"][0]["errors"]] == ["customer.email"]
+    with db.read() as session:
+        customer = session.get(Customer, stored(db, "TB-MAIL-1").customer_id)
+        orders = session.exec(select(Order.channel_order_no)).all()
+    assert customer.email == "Zhang.San@example.com"
+    assert sorted(orders) == ["TB-MAIL-1", "TB-MAIL-2"]

@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 
 from core.errors import InvalidInput
-from core.models import ImportRun, Order, OrderLine, OutboxMessage
+from core.models import Customer, ImportRun, Order, OrderLine, OutboxMessage
 from core.services.order_import import PRESETS, find_mapping, import_file
 from core.services.order_import.presets import Mapping
 from core.services.order_import.values import amount_minor, parse_time, split_address
@@ -218,6 +218,9 @@ def test_shopify_rows_of_one_order_become_its_lines_and_offsets_are_kept(db, tmp
     assert order.paid_at == datetime(2026, 11, 11, 0, 30, tzinfo=UTC)
     assert order.ship_street == "人民路 1 号 3 楼"
     assert stored["#1002"].status == "pending_payment"
+    with db.read() as session:
+        emails = {c.phone: c.email for c in session.exec(select(Customer))}
+    assert emails == {"+8613912345678": "a@example.com", "+8613800138000": "b@example.com"}
 
 
 def test_a_file_without_the_mappings_columns_fails_as_a_whole(db, tmp_path):

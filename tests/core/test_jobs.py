@@ -80,7 +80,7 @@ def test_retention_anonymises_old_orders_and_keeps_the_evidence_verifiable(db):
 
 def test_retention_also_forgets_the_phone_and_address_other_records_picked_up(db):
     phone = "+8613912345678"
-    old = make_order(db, paid=True, phone=phone)
+    old = make_order(db, paid=True, phone=phone, customer_email="li.si@example.com")
     change_address(db, old.ref, {"recipient": "李四", "phone": "13912345678", "province": "浙江省", "city": "杭州市",
                                  "district": "西湖区", "street": "文三路 99 号 7 幢 702 室"},
                    actor=f"customer:{phone}", via="portal", owner_phone=phone)
@@ -102,8 +102,10 @@ def test_retention_also_forgets_the_phone_and_address_other_records_picked_up(db
             for value in row)
         kinds = [k for (k,) in conn.execute(text("SELECT kind FROM order_history WHERE order_id = :id ORDER BY id"),
                                             {"id": old.id})]
-    for personal in ("13912345678", "文三路", "李四", "张三"):
+    for personal in ("13912345678", "文三路", "李四", "张三", "li.si@example.com"):
         assert personal not in kept, personal
+    with db.engine.connect() as conn:
+        assert list(conn.execute(text("SELECT name, email FROM customer"))) == [("", None)]
     # What happened, and when, is still on record.
     assert kinds[:2] == ["created", "status"] and "address_changed" in kinds and kinds[-1] == "anonymised"
 

@@ -17,7 +17,8 @@ Row = tuple[int, dict[str, str]]
 
 # Fields the order services name in their errors -> the mapping field whose column is to blame.
 _BLAME = {"channel_order_no": "order_no", "status_at": "status", "lines": "quantity", "amount": "discount",
-          "paid_minor": "paid_amount", "customer_phone": "phone"}
+          "paid_minor": "paid_amount", "customer_phone": "phone",
+          "customer_email": "email"}
 _ADDRESS_PARTS = ("province", "city", "district", "street", "postal_code", "address")
 
 
@@ -156,7 +157,8 @@ def build_incoming(mapping: Mapping, rows: list[Row], *, warehouse_id: int | Non
     raw = {"line": line, "row": first} if len(rows) == 1 else {"line": line, "rows": [row for _, row in rows]}
     return IncomingOrder(
         order=NewOrder(channel=mapping.channel, channel_order_no=order_no, customer_phone=address.phone,
-                       customer_name=address.recipient, address=address, lines=lines, currency=currency,
+                       customer_name=address.recipient, customer_email=_value(mapping, first, "email") or None,
+                       address=address, lines=lines, currency=currency,
                        shipping_minor=shipping, discount_minor=discount, created_at=times["created_at"],
                        warehouse_id=warehouse_id),
         status=status.value, status_at=status_at, paid_at=times.get("paid_at"), paid_minor=paid_minor, raw=raw,
