@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import fcntl
-import json
 import logging
 import uuid
 from pathlib import Path
 
+from core import jsonl
 from core.models import utcnow
 from core.sms.base import SmsReceipt
 
@@ -23,18 +22,10 @@ class ConsoleSms:
 
     def send(self, to: str, text: str) -> SmsReceipt:
         body = f"【{self.signature}】{text}" if self.signature else text
-        line = json.dumps({"to": to, "text": body, "sent_at": utcnow().isoformat()}, ensure_ascii=False)
-        self.outbox.parent.mkdir(parents=True, exist_ok=True)
-        with self.outbox.open("a", encoding="utf-8") as fh:
-            # Several app processes may append at once; one line each, never interleaved.
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            fh.write(line + "\n")
-            fcntl.flock(fh, fcntl.LOCK_UN)
+        jsonl.append(self.outbox, {"to": to, "text": body, "sent_at": utcnow().isoformat()})
         logger.info("SMS to %s: %s", to, body)
         return SmsReceipt(provider=self.name, message_id=uuid.uuid4().hex)
 
 
 def read_outbox(outbox: Path) -> list[dict]:
-    if not outbox.exists():
-        return []
-    return [json.loads(line) for line in outbox.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return jsonl.read(outbox)

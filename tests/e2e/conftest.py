@@ -6,6 +6,7 @@ Screenshots land in test-artifacts/ so a person can look at what the tests saw.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -95,3 +96,33 @@ def shot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def demo_login(var_dir: Path, role: str) -> tuple[str, str]:
+    """The demo account of a role, as `make run` prints it (var/demo-logins.txt)."""
+    for line in (var_dir / "demo-logins.txt").read_text().splitlines():
+        name, email, password = line.split()
+        if name == role:
+            return email, password
+    raise AssertionError(f"no demo {role}")
+
+
+def staff_sign_in(page, base: str, var_dir: Path, role: str) -> None:  # noqa: ANN001
+    """Sign in at /admin/login as the demo account of `role`, landing on the overview."""
+    email, password = demo_login(var_dir, role)
+    page.goto(f"{base}/admin/login")
+    page.get_by_label("电子邮箱").fill(email)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(re.compile(r".*/admin/?$"))
+
+
+def open_dispute(page, base: str, ref: str, kind: str) -> None:  # noqa: ANN001
+    """From the dispute board filtered by kind, open the one dispute of order `ref`."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{base}/admin/disputes?kind={kind}")
+    row = page.locator("tbody tr", has_text=ref)
+    expect(row).to_have_count(1)
+    row.locator("a").first.click()
+    page.wait_for_url(re.compile(r".*/admin/disputes/\d+$"))

@@ -6,17 +6,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import shot
+from tests.e2e.conftest import demo_login, shot
 
 pytestmark = pytest.mark.e2e
-
-
-def demo_login(var_dir, role):
-    for line in (var_dir / "demo-logins.txt").read_text().splitlines():
-        name, email, password = line.split()
-        if name == role:
-            return email, password
-    raise AssertionError(f"no demo {role}")
 
 
 @pytest.fixture

@@ -6,19 +6,13 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import shot
-from tests.e2e.test_admin_dispute import demo_login
+from tests.e2e.conftest import shot, staff_sign_in
 
 pytestmark = pytest.mark.e2e
 
 
 def sign_in(page, base, var_dir, role="supervisor"):
-    email, password = demo_login(var_dir, role)
-    page.goto(f"{base}/admin/login")
-    page.get_by_label("电子邮箱").fill(email)
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(re.compile(r".*/admin/?$"))
+    staff_sign_in(page, base, var_dir, role)
 
 
 @pytest.fixture

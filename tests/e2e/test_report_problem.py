@@ -11,8 +11,7 @@ from sqlmodel import select
 from core.db import Database
 from core.models import Customer, Order
 from core.services import sessions
-from tests.e2e.conftest import PHONE_VIEWPORT, WECHAT_UA, shot
-from tests.e2e.test_admin_dispute import demo_login
+from tests.e2e.conftest import PHONE_VIEWPORT, WECHAT_UA, open_dispute, shot, staff_sign_in
 from tests.photos import jpeg_with_gps
 
 pytestmark = pytest.mark.e2e
@@ -104,17 +103,8 @@ def test_shopper_reports_a_damaged_parcel_and_support_sees_photo_and_pack(live_s
     shot(page, "problem-04-order-with-case")
 
     # A support agent, in a browser of their own.
-    email, password = demo_login(live_server["var_dir"], "support")
-    desk.goto(f"{base}/admin/login")
-    desk.get_by_label("电子邮箱").fill(email)
-    desk.get_by_label("密码").fill(password)
-    desk.get_by_role("button", name="登录").click()
-    desk.wait_for_url(re.compile(r".*/admin/?$"))
-    desk.goto(f"{base}/admin/disputes?kind=damaged")
-    row = desk.locator("tbody tr", has_text=ref)
-    expect(row).to_have_count(1)
-    row.locator("a").first.click()
-    desk.wait_for_url(re.compile(r".*/admin/disputes/\d+$"))
+    staff_sign_in(desk, base, live_server["var_dir"], "support")
+    open_dispute(desk, base, ref, "damaged")
     expect(desk.locator("h1")).to_contain_text("破损")
     reports = desk.locator(".customer-reports")
     expect(reports).to_contain_text("外箱被压扁，茶叶罐凹陷。")

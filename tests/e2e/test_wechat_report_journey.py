@@ -14,8 +14,7 @@ from sqlmodel import select
 
 from core.db import Database
 from core.models import Customer, Dispute, Order, WechatBinding
-from tests.e2e.conftest import shot
-from tests.e2e.test_admin_dispute import demo_login
+from tests.e2e.conftest import open_dispute, shot, staff_sign_in
 from tests.e2e.test_wechat_sign_in import texts_sent, wechat_phone, wechat_site  # noqa: F401 (fixture)
 from tests.photos import jpeg_with_gps
 
@@ -67,17 +66,8 @@ def test_silent_sign_in_report_damaged_with_photo_and_support_sees_it(wechat_sit
 
     desk_context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
     desk = desk_context.new_page()
-    email, password = demo_login(var_dir, "support")
-    desk.goto(f"{base}/admin/login")
-    desk.get_by_label("电子邮箱").fill(email)
-    desk.get_by_label("密码").fill(password)
-    desk.get_by_role("button", name="登录").click()
-    desk.wait_for_url(re.compile(r".*/admin/?$"))
-    desk.goto(f"{base}/admin/disputes?kind=damaged")
-    row = desk.locator("tbody tr", has_text=ref)
-    expect(row).to_have_count(1)
-    row.locator("a").first.click()
-    desk.wait_for_url(re.compile(r".*/admin/disputes/\d+$"))
+    staff_sign_in(desk, base, var_dir, "support")
+    open_dispute(desk, base, ref, "damaged")
     reports = desk.locator(".customer-reports")
     expect(reports).to_contain_text("快递盒一角被压破，杯子碎了。")
     staff_photo = reports.locator("img").first
