@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, Text
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from core.models.types import UTCDateTime, utcnow
+from core.models.types import SecretText, UTCDateTime, utcnow
 
 
 class WechatBinding(SQLModel, table=True):
@@ -66,7 +66,8 @@ class WechatAccessToken(SQLModel, table=True):
     __tablename__ = "wechat_access_token"
 
     app_id: str = Field(primary_key=True, max_length=64)
-    access_token: str = Field(default="", sa_type=Text)
+    # Encrypted at rest: a copy of the database cannot send messages as the merchant.
+    access_token: str = Field(default="", sa_type=SecretText)
     expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     refreshed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Set while one process fetches a new token, so the others wait for it instead.

@@ -269,3 +269,17 @@ def test_orders_imported_in_bulk_confirm_by_wechat_to_linked_customers_as_one_by
     queued = [json.loads(m.body) for m in confirmations]
     assert all(q["template"]["template_id"] == "tpl-order_confirmed" for q in queued)
     assert all(q["fallback_sms"]["to"] == "+8613800138000" for q in queued)
+
+
+def test_the_access_token_is_encrypted_at_rest(db, wechat):
+    sender_settings = wechat_settings_now()
+    with notifications.wechat_sender(db, sender_settings) as sender:
+        token = sender.tokens.current()
+    assert token
+    with db.engine.connect() as conn:
+        from sqlalchemy import text
+
+        stored = conn.execute(text("SELECT access_token FROM wechat_access_token")).scalar_one()
+    assert token not in stored and stored.startswith("gAAAA")  # a Fernet token, not the access token
+    with db.read() as session:
+        assert session.exec(select(WechatAccessToken)).one().access_token == token
