@@ -136,7 +136,9 @@ MESSAGE_STATUS = {
     "dead": N_("Failed for good"),
 }
 
-def _label(table: dict[str, str]):
+
+def label_filter(table: dict[str, str]):  # noqa: ANN201 (a template filter)
+    """A template filter showing a stored code by its translated display name (the code itself if unknown)."""
     def label(code: str | None) -> str:
         if code is None:
             return ""
@@ -152,32 +154,32 @@ def describe_history(entry) -> str:  # noqa: ANN001
     detail = json.loads(entry.detail or "{}")
     if entry.kind == "status" and "to" in detail:
         return gettext(N_("Status: %(old)s → %(new)s")) % {
-            "old": _label(ORDER_STATUS)(detail.get("from")), "new": _label(ORDER_STATUS)(detail["to"])}
+            "old": label_filter(ORDER_STATUS)(detail.get("from")), "new": label_filter(ORDER_STATUS)(detail["to"])}
     if entry.kind == "address_changed" and "new" in detail:
         new = detail["new"]
         return gettext(N_("Delivery address changed to %(place)s")) % {
             "place": f"{new.get('province', '')}{new.get('city', '')}{new.get('district', '')}"}
-    return _label(HISTORY)(entry.kind)
+    return label_filter(HISTORY)(entry.kind)
 
 
 FILTERS = {
     "history_text": describe_history,
-    "status_label": _label(ORDER_STATUS),
-    "tag_label": _label(TRACKING_TAG),
-    "carrier_name": _label(CARRIER),
-    "channel_name": _label(CHANNEL),
-    "history_label": _label(HISTORY),
-    "dispute_kind": _label(DISPUTE_KIND),
-    "dispute_status": _label(DISPUTE_STATUS),
-    "dispute_action": _label(DISPUTE_ACTION),
-    "case_status": _label(CASE_STATUS),
-    "problem_title": _label(PROBLEM_TITLE),
-    "problem_hint": _label(PROBLEM_HINT),
-    "late_side": _label(LATE_SIDE),
-    "message_event": _label(MESSAGE_EVENT),
-    "language_name": _label(LANGUAGE),
-    "message_channel": _label(MESSAGE_CHANNEL),
-    "message_status": _label(MESSAGE_STATUS),
-    "role_label": _label({r.value: label for r, label in ROLE_LABELS.items()}),
+    "status_label": label_filter(ORDER_STATUS),
+    "tag_label": label_filter(TRACKING_TAG),
+    "carrier_name": label_filter(CARRIER),
+    "channel_name": label_filter(CHANNEL),
+    "history_label": label_filter(HISTORY),
+    "dispute_kind": label_filter(DISPUTE_KIND),
+    "dispute_status": label_filter(DISPUTE_STATUS),
+    "dispute_action": label_filter(DISPUTE_ACTION),
+    "case_status": label_filter(CASE_STATUS),
+    "problem_title": label_filter(PROBLEM_TITLE),
+    "problem_hint": label_filter(PROBLEM_HINT),
+    "late_side": label_filter(LATE_SIDE),
+    "message_event": label_filter(MESSAGE_EVENT),
+    "language_name": label_filter(LANGUAGE),
+    "message_channel": label_filter(MESSAGE_CHANNEL),
+    "message_status": label_filter(MESSAGE_STATUS),
+    "role_label": label_filter({r.value: label for r, label in ROLE_LABELS.items()}),
     "t": gettext,
 }

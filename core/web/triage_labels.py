@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 
 from core.i18n import N_, gettext
+from core.labels import label_filter
 from core.money import format_money
 
 TRIAGE_TAG = {
@@ -81,15 +82,6 @@ REASON = {
 }
 
 
-def _label(table: dict[str, str]):
-    def label(code: str | None) -> str:
-        if code is None:
-            return ""
-        return gettext(table[code]) if code in table else code
-
-    return label
-
-
 def _money(minor: int | None, currency: str) -> str:
     from core import i18n
 
@@ -112,9 +104,9 @@ def describe(detail_json: str | dict) -> str:
     if "carrier" in values:
         from core.labels import CARRIER
 
-        values["carrier"] = _label(CARRIER)(values["carrier"])
+        values["carrier"] = label_filter(CARRIER)(values["carrier"])
     if reason == "returned":
-        values["sub_status"] = _label(SUB_STATUS)(detail.get("sub_status"))
+        values["sub_status"] = label_filter(SUB_STATUS)(detail.get("sub_status"))
     if reason == "customs_missing":
         reason = f"customs_missing_{detail.get('by', 'province')}"
     if reason not in REASON:
@@ -143,10 +135,10 @@ def sla_text(due: datetime, now: datetime) -> str:
 
 
 FILTERS = {
-    "triage_tag": _label(TRIAGE_TAG),
-    "triage_queue": _label(TRIAGE_QUEUE),
-    "triage_rule": _label(TRIAGE_RULE),
-    "triage_param": _label(PARAM_LABEL),
+    "triage_tag": label_filter(TRIAGE_TAG),
+    "triage_queue": label_filter(TRIAGE_QUEUE),
+    "triage_rule": label_filter(TRIAGE_RULE),
+    "triage_param": label_filter(PARAM_LABEL),
     "triage_reason": describe,
 }
 GLOBALS = {"sla_text": sla_text}
