@@ -11,7 +11,7 @@ from litestar.response import Template
 
 from admin.auth import client_ip, current_staff
 from core.services import audit
-from core.services.permissions import Permission
+from core.services.identity.permissions import Permission
 from core.web.deps import DB
 from core.web.templating import localtime
 

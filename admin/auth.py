@@ -17,8 +17,8 @@ from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_422_UNPROCESSABLE_ENT
 from core.config import Settings
 from core.models import Staff
 from core.services import audit
-from core.services import staff as staff_service
-from core.services.permissions import Permission, can
+from core.services.identity import staff as staff_service
+from core.services.identity.permissions import Permission, can
 from core.web.common import safe_next
 from core.web.deps import DB
 from core.web.htmx import wants_fragment

@@ -14,11 +14,15 @@ from core.config import Settings
 from core.errors import DomainError, InvalidInput
 from core.i18n import gettext
 from core.models import DisputeStatus, DisputeType
-from core.services import admin_orders, audit, disputes, evidence, problem_reports
-from core.services import orders as order_service
-from core.services.evidence_packs import pack_for_download
-from core.services.permissions import Permission, can
-from core.services.staff import list_staff
+from core.services import audit
+from core.services.disputes import cases as disputes
+from core.services.disputes import problem_reports
+from core.services.identity.permissions import Permission, can
+from core.services.identity.staff import list_staff
+from core.services.orders import for_staff as admin_orders
+from core.services.orders import lifecycle as order_service
+from core.services.tracking import evidence
+from core.services.tracking.evidence_packs import pack_for_download
 from core.storage import PhotoNotFound, get_photo_storage
 from core.web.deps import DB
 

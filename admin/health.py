@@ -6,8 +6,8 @@ from litestar import Request, get
 from litestar.response import Template
 
 from admin.auth import current_staff
-from core.services import operations
-from core.services.permissions import Permission
+from core.services.identity.permissions import Permission
+from core.services.orders import operations
 from core.web.deps import DB
 
 

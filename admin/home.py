@@ -7,9 +7,9 @@ from litestar.response import Template
 
 from admin.auth import current_staff
 from core.models import OrderStatus
-from core.services import disputes
-from core.services import orders as order_service
-from core.services.permissions import Permission
+from core.services.disputes import cases as disputes
+from core.services.identity.permissions import Permission
+from core.services.orders import lifecycle as order_service
 from core.web.deps import DB
 
 

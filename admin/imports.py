@@ -22,10 +22,10 @@ from core.errors import InvalidInput
 from core.i18n import N_, gettext, translate
 from core.models import Channel
 from core.services import audit
-from core.services.order_import import ImportSummary, find_mapping, import_file, mapping_of, runs
-from core.services.order_import.presets import FIELDS, PRESETS
-from core.services.order_import.reader import SUFFIXES
-from core.services.permissions import Permission
+from core.services.channels.order_import import ImportSummary, find_mapping, import_file, mapping_of, runs
+from core.services.channels.order_import.presets import FIELDS, PRESETS
+from core.services.channels.order_import.reader import SUFFIXES
+from core.services.identity.permissions import Permission
 from core.web.deps import DB
 from core.web.htmx import render, see_other
 

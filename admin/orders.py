@@ -17,11 +17,17 @@ from core.errors import DomainError, InvalidInput, NotFound
 from core.i18n import gettext
 from core.models import Carrier, Channel, OrderStatus, Staff
 from core.money import to_decimal
-from core.services import admin_orders, audit, customer_orders, disputes, evidence, notifications, triage_queue
-from core.services import orders as order_service
-from core.services.addresses import PROVINCES, AddressErrors, AlreadyShipped, address_of, change_address, present
-from core.services.evidence_packs import pack_for_download
-from core.services.permissions import Permission, can
+from core.services import audit
+from core.services.disputes import cases as disputes
+from core.services.identity.permissions import Permission, can
+from core.services.messaging import outbox as notifications
+from core.services.orders import for_customer as customer_orders
+from core.services.orders import for_staff as admin_orders
+from core.services.orders import lifecycle as order_service
+from core.services.orders.addresses import PROVINCES, AddressErrors, AlreadyShipped, address_of, change_address, present
+from core.services.tracking import evidence
+from core.services.tracking.evidence_packs import pack_for_download
+from core.services.triage import queue as triage_queue
 from core.web.deps import DB
 from core.web.htmx import render
 from core.web.notify import deliver_soon

@@ -12,9 +12,10 @@ from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 from admin.auth import client_ip, current_staff
 from core.config import Settings
 from core.errors import InvalidInput
-from core.services import audit, triage_report
-from core.services.permissions import Permission
-from core.services.triage_report import Week
+from core.services import audit
+from core.services.identity.permissions import Permission
+from core.services.triage import report as triage_report
+from core.services.triage.report import Week
 from core.web.deps import DB
 from core.web.htmx import render
 

@@ -10,10 +10,11 @@ from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_409_CONFLICT, HTTP_42
 from admin.auth import client_ip, current_staff
 from core.errors import DomainError, InvalidInput
 from core.models import TriageQueue, TriageTag, utcnow
-from core.services import audit, triage_queue
-from core.services.addresses import address_of, present
-from core.services.permissions import Permission, can
-from core.services.staff import list_staff
+from core.services import audit
+from core.services.identity.permissions import Permission, can
+from core.services.identity.staff import list_staff
+from core.services.orders.addresses import address_of, present
+from core.services.triage import queue as triage_queue
 from core.web.deps import DB
 from core.web.htmx import render
 

@@ -20,7 +20,7 @@ from core.carriers import kuaidi100
 from core.config import Settings
 from core.errors import NotFound
 from core.models import utcnow
-from core.services import tracking
+from core.services.tracking import events as tracking
 from core.web.deps import DB
 
 logger = logging.getLogger("orderdesk.webhooks")

@@ -19,8 +19,8 @@ from sqlmodel import Session
 from core.db import Database
 from core.errors import DomainError, InvalidInput, NotFound, TransitionNotAllowed
 from core.i18n import interpolate
-from core.services import api_keys, idempotency
-from core.services.addresses import AddressErrors
+from core.services.channels import api_keys, idempotency
+from core.services.orders.addresses import AddressErrors
 
 # A full call of 500 orders is about 1 MB of JSON.
 MAX_BODY_BYTES = 4 * 1024 * 1024

@@ -24,10 +24,12 @@ from core.errors import DomainError, InvalidInput
 from core.i18n import interpolate
 from core.models import OrderStatus, utcnow
 from core.phones import normalize_phone
-from core.services import api_push, idempotency, stock_levels
-from core.services.addresses import AddressErrors, ShippingAddress, validate_address
-from core.services.api_keys import MAX_CLOCK_SKEW
-from core.services.orders import NewLine, NewOrder
+from core.services.channels import idempotency
+from core.services.channels import push as api_push
+from core.services.channels.api_keys import MAX_CLOCK_SKEW
+from core.services.orders.addresses import AddressErrors, ShippingAddress, validate_address
+from core.services.orders.lifecycle import NewLine, NewOrder
+from core.services.stock import levels as stock_levels
 from core.web.deps import DB
 
 # A service's own words for a field, as the client's JSON names it.
@@ -35,7 +37,7 @@ _ORDER_FIELDS = {"amount": "discount_minor", "phone": "customer.phone", "custome
 
 
 def _to_incoming(order: schemas.OrderIn, raw: dict, warehouses: dict[str, int], received_at: datetime):
-    from core.services.ingest import IncomingOrder
+    from core.services.channels.ingest import IncomingOrder
 
     errors: list[dict[str, str]] = []
     address: ShippingAddress | None = None
@@ -112,7 +114,7 @@ async def push_orders(request: Request, db: DB) -> Response:
     received_at = utcnow()
 
     def action(session: Session) -> idempotency.Reply:
-        from core.services import ingest, ingest_batch
+        from core.services.channels import ingest, ingest_batch
 
         warehouses = stock_levels.warehouses_by_code(session)
         results: list[dict] = []

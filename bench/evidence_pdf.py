@@ -29,10 +29,10 @@ from core.db import Database  # noqa: E402
 from core.migrate import upgrade  # noqa: E402
 from core.models import ServiceTerms, Shipment  # noqa: E402
 from core.pdf.evidence import render_evidence  # noqa: E402
-from core.services import evidence  # noqa: E402
-from core.services import orders as order_service  # noqa: E402
-from core.services.addresses import ShippingAddress  # noqa: E402
-from core.services.tracking import append_events  # noqa: E402
+from core.services.orders import lifecycle as order_service  # noqa: E402
+from core.services.orders.addresses import ShippingAddress  # noqa: E402
+from core.services.tracking import evidence  # noqa: E402
+from core.services.tracking.events import append_events  # noqa: E402
 
 CHINESE = {
     "name": "欧阳晓明", "province": "广东省", "city": "深圳市", "district": "南山区",
@@ -117,7 +117,7 @@ def main() -> None:
     from litestar.testing import TestClient
 
     from app import create_app
-    from core.services.sessions import start_session
+    from core.services.identity.customer_sessions import start_session
 
     token = start_session(db, phone="+8613800138000")
     with TestClient(app=create_app(settings, db)) as client:

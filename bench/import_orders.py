@@ -5,7 +5,7 @@
 
 A JD-format export (one row per line item, 1-3 items per order, the address in one
 column as JD writes it) is generated into a temporary directory and imported through
-the real path (core.services.order_import.import_file: decoding, parsing, address
+the real path (core.services.channels.order_import.import_file: decoding, parsing, address
 splitting, validation, the ingest service in batches of 500 orders per transaction)
 into a fresh database made by the Alembic migrations.
 
@@ -45,7 +45,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from core.config import normalize_database_url  # noqa: E402
 from core.db import Database  # noqa: E402
 from core.migrate import upgrade  # noqa: E402
-from core.services.order_import import PRESETS, import_file  # noqa: E402
+from core.services.channels.order_import import PRESETS, import_file  # noqa: E402
 
 TARGET = 0.25
 TABLES = ("customer", "orders", "order_line", "order_history", "outbox_message")

@@ -170,10 +170,11 @@ def seed(url: str, background_orders: int) -> dict[str, str]:
     from core.db import Database
     from core.migrate import upgrade
     from core.models import Shipment
-    from core.services import orders as order_service
-    from core.services import sessions, tracking_links
-    from core.services.addresses import ShippingAddress
-    from core.services.tracking import append_events
+    from core.services.identity import customer_sessions as sessions
+    from core.services.orders import lifecycle as order_service
+    from core.services.orders.addresses import ShippingAddress
+    from core.services.tracking import links as tracking_links
+    from core.services.tracking.events import append_events
 
     upgrade(url)
     anchor = datetime.now(UTC).replace(microsecond=0)

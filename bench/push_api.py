@@ -50,7 +50,7 @@ def run(url: str, calls: int) -> None:
     from core.config import get_settings
     from core.db import Database
     from core.migrate import upgrade
-    from core.services import api_keys
+    from core.services.channels import api_keys
 
     upgrade(url)
     db = Database(url)

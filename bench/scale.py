@@ -46,15 +46,13 @@ from core.config import get_settings, normalize_database_url  # noqa: E402
 from core.db import Database  # noqa: E402
 from core.migrate import upgrade  # noqa: E402
 from core.models import Staff  # noqa: E402
-from core.services import (  # noqa: E402
-    admin_orders,
-    customer_orders,
-    disputes,
-    tracking_links,
-    triage_queue,
-    triage_report,
-)
-from core.services import orders as order_service  # noqa: E402
+from core.services.disputes import cases as disputes  # noqa: E402
+from core.services.orders import for_customer as customer_orders  # noqa: E402
+from core.services.orders import for_staff as admin_orders  # noqa: E402
+from core.services.orders import lifecycle as order_service  # noqa: E402
+from core.services.tracking import links as tracking_links  # noqa: E402
+from core.services.triage import queue as triage_queue  # noqa: E402
+from core.services.triage import report as triage_report  # noqa: E402
 
 STEP = 100_000  # orders built and inserted per batch (bounded memory)
 TARGET_RATIO = 1.5

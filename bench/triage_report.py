@@ -33,9 +33,9 @@ from core.config import get_settings  # noqa: E402
 from core.db import Database  # noqa: E402
 from core.migrate import upgrade  # noqa: E402
 from core.models import Customer, Order, OrderTag, Warehouse  # noqa: E402
-from core.services.triage import scan  # noqa: E402
-from core.services.triage_report import Week, weekly  # noqa: E402
-from core.services.triage_rules import DEFAULT_RULES  # noqa: E402
+from core.services.triage.engine import scan  # noqa: E402
+from core.services.triage.report import Week, weekly  # noqa: E402
+from core.services.triage.rules import DEFAULT_RULES  # noqa: E402
 
 ZONE = ZoneInfo("Asia/Shanghai")
 CHANNELS = ["taobao", "jd", "pinduoduo", "douyin", "shopify", "own_shop"]

@@ -27,8 +27,8 @@ def _cmd_seed_demo(args: argparse.Namespace) -> int:
     from sqlmodel import func, select
 
     from core.db import get_database
+    from core.demo.orders import DEMO_PHONE, seed_demo, seed_demo_staff
     from core.models import Order
-    from core.services.demo_data import DEMO_PHONE, seed_demo, seed_demo_staff
 
     db = get_database()
     if args.if_empty:
@@ -94,7 +94,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 def _cmd_verify_evidence(args: argparse.Namespace) -> int:
     from core.db import get_database
     from core.errors import NotFound
-    from core.services.evidence import verify_order
+    from core.services.tracking.evidence import verify_order
 
     try:
         result = verify_order(get_database(), args.ref)
@@ -114,7 +114,7 @@ def _cmd_verify_evidence(args: argparse.Namespace) -> int:
 def _cmd_simulate_carrier(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from core.carriers.simulated import create_simulator
+    from devservers.carrier import create_simulator
 
     customer, key = get_settings().query_credentials
     print(f"simulated carrier (Kuaidi100 format) on http://{args.host}:{args.port}")
@@ -130,7 +130,7 @@ def _cmd_simulate_wechat(args: argparse.Namespace) -> int:
     import uvicorn
 
     from core.config import WECHAT_TEMPLATE_EVENTS
-    from core.wechat.simulated import ENDPOINTS, create_wechat_simulator
+    from devservers.wechat import ENDPOINTS, create_wechat_simulator
 
     settings = get_settings()
     app_id = settings.wechat_app_id or SIMULATED_WECHAT_APP_ID
@@ -164,7 +164,7 @@ def _cmd_simulate_wechat(args: argparse.Namespace) -> int:
 def _cmd_poll_carriers(args: argparse.Namespace) -> int:
     from core.carriers.kuaidi100 import Kuaidi100Client
     from core.db import get_database
-    from core.services.polling import poll_round
+    from core.services.tracking.polling import poll_round
 
     settings = get_settings()
     customer, key = settings.query_credentials
@@ -179,8 +179,8 @@ def _cmd_poll_carriers(args: argparse.Namespace) -> int:
 def _cmd_tracking_link(args: argparse.Namespace) -> int:
     from core.db import get_database
     from core.errors import NotFound
-    from core.services import orders as order_service
-    from core.services import tracking_links
+    from core.services.orders import lifecycle as order_service
+    from core.services.tracking import links as tracking_links
 
     db = get_database()
     try:
@@ -210,7 +210,7 @@ def _cmd_staff_create(args: argparse.Namespace) -> int:
     from core.db import get_database
     from core.errors import InvalidInput
     from core.models import Warehouse
-    from core.services.staff import create_staff
+    from core.services.identity.staff import create_staff
 
     db = get_database()
     warehouse_id = None
@@ -235,7 +235,7 @@ def _cmd_staff_create(args: argparse.Namespace) -> int:
 def _cmd_staff_reset(args: argparse.Namespace) -> int:
     from core.db import get_database
     from core.errors import InvalidInput
-    from core.services.staff import reset_password
+    from core.services.identity.staff import reset_password
 
     password, generated = _password_from(args)
     try:
@@ -284,7 +284,7 @@ def _cmd_worker(args: argparse.Namespace) -> int:
 
 def _cmd_triage_scan(args: argparse.Namespace) -> int:
     from core.db import get_database
-    from core.services.triage import scan
+    from core.services.triage.engine import scan
 
     result = scan(get_database())
     print(f"triage scan: {result.orders} orders checked, {result.hits} findings: {result.opened} tags opened, "

@@ -11,7 +11,7 @@ from core.config import get_settings
 def _cmd_create(args: argparse.Namespace) -> int:
     from core.db import get_database
     from core.errors import InvalidInput
-    from core.services import api_keys
+    from core.services.channels import api_keys
 
     try:
         created = api_keys.create_key(get_database(), get_settings().secret_key, name=args.name, scopes=args.scopes,
@@ -31,7 +31,7 @@ def _cmd_create(args: argparse.Namespace) -> int:
 
 def _cmd_list(args: argparse.Namespace) -> int:
     from core.db import get_database
-    from core.services import api_keys
+    from core.services.channels import api_keys
 
     rows = api_keys.list_keys(get_database())
     if not rows:
@@ -47,7 +47,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 def _cmd_revoke(args: argparse.Namespace) -> int:
     from core.db import get_database
     from core.errors import NotFound
-    from core.services import api_keys
+    from core.services.channels import api_keys
 
     try:
         row = api_keys.revoke_key(get_database(), args.key_id, actor="cli")
@@ -59,7 +59,7 @@ def _cmd_revoke(args: argparse.Namespace) -> int:
 
 
 def add_commands(sub) -> None:  # noqa: ANN001 (argparse's private subparsers type)
-    from core.services.api_keys import SCOPES
+    from core.services.channels.api_keys import SCOPES
 
     api_key = sub.add_parser("api-key", help="manage push API keys", description="Keys of the push API (/api/v1).")
     actions = api_key.add_subparsers(dest="api_key_command", required=True, metavar="ACTION")

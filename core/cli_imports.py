@@ -14,7 +14,7 @@ def _cmd_import_orders(args: argparse.Namespace) -> int:
     from core.db import get_database
     from core.errors import DomainError
     from core.i18n import interpolate
-    from core.services.order_import import check_timezone, find_mapping, import_file
+    from core.services.channels.order_import import check_timezone, find_mapping, import_file
 
     db = get_database()
     path = Path(args.file)
@@ -50,7 +50,7 @@ def _cmd_import_stock(args: argparse.Namespace) -> int:
 
     from core.db import get_database
     from core.errors import DomainError
-    from core.services.stock_import import import_stock
+    from core.services.stock.sheet_import import import_stock
 
     path = Path(args.file)
     if not path.is_file():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.i18n import N_, gettext
-from core.services.permissions import ROLE_LABELS
+from core.services.identity.permissions import ROLE_LABELS
 
 ORDER_STATUS = {
     "pending_payment": N_("Awaiting payment"),

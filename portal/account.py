@@ -9,7 +9,7 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from core.errors import NotFound
 from core.i18n import N_, gettext
-from core.services import wechat
+from core.services.identity import wechat_login as wechat
 from core.web.common import safe_next
 from core.web.deps import DB
 from core.web.htmx import render, wants_fragment

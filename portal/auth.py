@@ -22,7 +22,9 @@ from core.db import Database
 from core.errors import DomainError, InvalidInput
 from core.i18n import N_, gettext
 from core.phones import mask_phone
-from core.services import sessions, verification, wechat
+from core.services.identity import customer_sessions as sessions
+from core.services.identity import phone_codes as verification
+from core.services.identity import wechat_login as wechat
 from core.sms import get_sms_provider
 from core.web.common import safe_next
 from core.web.deps import DB

@@ -7,8 +7,9 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from core.config import Settings
-from core.services import customer_orders, evidence
-from core.services.evidence_packs import pack_for_download
+from core.services.orders import for_customer as customer_orders
+from core.services.tracking import evidence
+from core.services.tracking.evidence_packs import pack_for_download
 from core.web.deps import DB
 from portal.auth import require_phone
 

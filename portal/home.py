@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Request, get
 from litestar.response import Template
 
-from core.services import terms as terms_service
+from core.services.orders import terms as terms_service
 from core.web.deps import DB
 
 

@@ -17,10 +17,12 @@ from litestar.status_codes import (
 from core.errors import InvalidInput
 from core.i18n import gettext
 from core.phones import national_digits
-from core.services import customer_orders, hurry, problem_reports
-from core.services.addresses import PROVINCES, AddressErrors, AlreadyShipped, address_of, change_address
-from core.services.customer_orders import FILTER_LABELS, OrderFilter
-from core.services.orders import NOT_YET_SHIPPED
+from core.services.disputes import problem_reports
+from core.services.orders import for_customer as customer_orders
+from core.services.orders import hurry
+from core.services.orders.addresses import PROVINCES, AddressErrors, AlreadyShipped, address_of, change_address
+from core.services.orders.for_customer import FILTER_LABELS, OrderFilter
+from core.services.orders.lifecycle import NOT_YET_SHIPPED
 from core.web.deps import DB
 from core.web.htmx import render, wants_fragment
 from core.web.notify import deliver_soon

@@ -18,10 +18,11 @@ from litestar.status_codes import (
 )
 
 from core.config import Settings
-from core.services import customer_orders, problem_reports
-from core.services.evidence_packs import build_pack
-from core.services.photos import MAX_PHOTO_BYTES, MAX_PHOTOS, Upload
-from core.services.problem_reports import ReportErrors, TooManyReports
+from core.services.disputes import problem_reports
+from core.services.disputes.photos import MAX_PHOTO_BYTES, MAX_PHOTOS, Upload
+from core.services.disputes.problem_reports import ReportErrors, TooManyReports
+from core.services.orders import for_customer as customer_orders
+from core.services.tracking.evidence_packs import build_pack
 from core.storage import PhotoNotFound, get_photo_storage
 from core.web.deps import DB
 from core.web.htmx import render, wants_fragment

@@ -8,8 +8,9 @@ from litestar.response import Template
 
 from core.config import Settings
 from core.qr import qr_svg
-from core.services import customer_orders, tracking_links
-from core.services.addresses import address_of, mask_name, masked_one_line
+from core.services.orders import for_customer as customer_orders
+from core.services.orders.addresses import address_of, mask_name, masked_one_line
+from core.services.tracking import links as tracking_links
 from core.web.deps import DB
 from portal.auth import current_phone
 

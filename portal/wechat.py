@@ -12,7 +12,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_400_BAD_REQUEST
 
 from core.config import Settings
-from core.services import wechat
+from core.services.identity import wechat_login as wechat
 from core.web.common import safe_next
 from core.web.deps import DB
 from core.wechat import WechatApiError, WechatUnavailable, authorize_url, client_from_settings

@@ -10,8 +10,8 @@ from sqlmodel import select
 
 from core.db import Database
 from core.models import Order, OrderStatus, ServiceTerms, Shipment, SkuStock, TrackingEvent, TrackingTag, Warehouse
-from core.services import orders as order_service
-from core.services.addresses import ShippingAddress
+from core.services.orders import lifecycle as order_service
+from core.services.orders.addresses import ShippingAddress
 
 _numbers = itertools.count(1)
 
@@ -103,7 +103,7 @@ def add_event(db: Database, shipment_id: int, *, occurred_at: datetime, raw_text
               location: str = "杭州市", tag: str = TrackingTag.IN_TRANSIT) -> TrackingEvent:
     """A carrier event as received, through the same path as a push (deduplicated, chained)."""
     from core.carriers.base import NormalizedEvent
-    from core.services.tracking import append_events
+    from core.services.tracking.events import append_events
 
     event = NormalizedEvent(
         occurred_at=occurred_at, raw_status_code=raw_status_code, raw_text=raw_text, location=location, tag=tag,

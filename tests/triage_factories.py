@@ -11,9 +11,9 @@ from sqlmodel import select
 from core.carriers.base import NormalizedEvent
 from core.db import Database
 from core.models import Order, OrderTag, Shipment, SkuStock, Warehouse
-from core.services import orders as order_service
-from core.services.tracking import append_events
-from core.services.triage_rules import install_default_rules
+from core.services.orders import lifecycle as order_service
+from core.services.tracking.events import append_events
+from core.services.triage.rules import install_default_rules
 from tests.factories import make_order
 
 _tracking = itertools.count(1)

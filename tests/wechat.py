@@ -14,7 +14,7 @@ import httpx
 import uvicorn
 
 from core.config import WECHAT_TEMPLATE_EVENTS, Settings, get_settings
-from core.wechat.simulated import create_wechat_simulator, default_openid
+from devservers.wechat import create_wechat_simulator, default_openid
 
 APP_ID = "wxtest0000000001"
 APP_SECRET = "test-wechat-app-secret"
@@ -118,7 +118,7 @@ def link(db, phone: str, openid: str = DEVICE_OPENID) -> None:  # noqa: ANN001
     """Link `openid` to `phone` the only way there is (a WeChat visit, then a verified code),
     here through the service calls the portal makes."""
     from core.phones import normalize_phone
-    from core.services import wechat
+    from core.services.identity import wechat_login as wechat
 
     state = wechat.start_login(db, "/orders")
     accepted = wechat.use_state(db, state=state, browser_state=state)

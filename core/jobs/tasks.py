@@ -14,9 +14,10 @@ from sqlmodel import select
 from core.config import Settings
 from core.db import Database
 from core.models import Customer, JobRun, Order, OrderStatus, Shipment, SkuStock, utcnow
-from core.services import notifications, problem_reports
-from core.services import orders as order_service
-from core.services import retention as retention_service
+from core.services.disputes import problem_reports
+from core.services.messaging import outbox as notifications
+from core.services.orders import lifecycle as order_service
+from core.services.orders import retention as retention_service
 from core.storage import get_photo_storage
 
 logger = logging.getLogger("orderdesk.jobs")
@@ -37,7 +38,7 @@ def deliver_outbox(db: Database, settings: Settings, now: datetime) -> str:
 
 def poll_carriers(db: Database, settings: Settings, now: datetime) -> str:
     from core.carriers.kuaidi100 import Kuaidi100Client
-    from core.services.polling import poll_round
+    from core.services.tracking.polling import poll_round
 
     if not settings.carrier_polling_configured:
         return "not configured (KUAIDI100_CUSTOMER and KUAIDI100_KEY, or KUAIDI100_BASE_URL for the simulator)"
@@ -60,7 +61,7 @@ def stale_shipments(db: Database, settings: Settings, now: datetime) -> str:
 
 def promise_breaches(db: Database, settings: Settings, now: datetime) -> str:
     """Tell each customer once when their parcel passes its promised delivery time."""
-    from core.services.tracking_links import link_url
+    from core.services.tracking.links import link_url
 
     with db.write() as session:
         late = session.exec(select(Order).where(Order.status == OrderStatus.SHIPPED,
@@ -129,7 +130,7 @@ def retention(db: Database, settings: Settings, now: datetime) -> str:
 
 
 def triage_scan(db: Database, settings: Settings, now: datetime) -> str:
-    from core.services.triage import scan
+    from core.services.triage.engine import scan
 
     result = scan(db, now)
     return f"{result.orders} orders checked, {result.opened} tags opened, {result.already_open} already open"
@@ -137,7 +138,7 @@ def triage_scan(db: Database, settings: Settings, now: datetime) -> str:
 
 def purge_idempotency(db: Database, settings: Settings, now: datetime) -> str:
     """Push-API answers kept for Idempotency-Key replays live 24 hours; per-minute request counts, one."""
-    from core.services import api_keys, idempotency
+    from core.services.channels import api_keys, idempotency
 
     answers = idempotency.purge(db, now)
     windows = api_keys.purge_rate_windows(db, now)

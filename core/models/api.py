@@ -25,7 +25,7 @@ class ApiIntegration(SQLModel, table=True):
 
 class ApiKey(SQLModel, table=True):
     """A key id and what it may do. The signing secret is never stored: it is
-    derived from SECRET_KEY and the key id (core/services/api_keys.py); only its
+    derived from SECRET_KEY and the key id (core/services/channels/api_keys.py); only its
     SHA-256 is kept, to notice a SECRET_KEY that changed since the key was made."""
 
     __tablename__ = "api_key"

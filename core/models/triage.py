@@ -27,7 +27,7 @@ class TriageQueue(StrEnum):
 
 
 class TriageRule(SQLModel, table=True):
-    """One check the scan runs. The code names the check in core/services/triage_checks.py;
+    """One check the scan runs. The code names the check in core/services/triage/checks.py;
     everything a merchant tunes (thresholds, word lists, SLA hours, the canned reply) is in
     `params`, so changing it is an edit here, not a deployment."""
 

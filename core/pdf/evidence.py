@@ -11,8 +11,8 @@ from core.config import Settings
 from core.pdf.render import html_to_pdf
 from core.phones import mask_phone
 from core.qr import qr_data_uri
-from core.services.addresses import address_of, mask_name, masked_one_line
-from core.services.evidence import GENERATOR, PackContent, address_history, customer_contacts, describe_verdict
+from core.services.orders.addresses import address_of, mask_name, masked_one_line
+from core.services.tracking.evidence import GENERATOR, PackContent, address_history, customer_contacts, describe_verdict
 
 AUDIENCES = ("customer", "staff", "masked")
 

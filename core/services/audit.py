@@ -11,7 +11,7 @@ from sqlmodel import Session, func, select
 
 from core.db import Database, lock_key
 from core.models import AuditEntry, Staff, utcnow
-from core.services.chain import GENESIS
+from core.services.tracking.chain import GENESIS
 
 PAGE_SIZE = 50
 

@@ -42,7 +42,7 @@ def metrics(request: Request, db: DB) -> Response:
             return Response("unauthorized\n", status_code=401, media_type=MediaType.TEXT)
     elif settings.is_prod:
         return Response("not found\n", status_code=404, media_type=MediaType.TEXT)
-    from core.services.operations import prometheus
+    from core.services.orders.operations import prometheus
 
     return Response(prometheus(db), media_type="text/plain; version=0.0.4")
 

@@ -8,7 +8,7 @@ from litestar import Request
 from litestar.background_tasks import BackgroundTask
 
 from core.email import get_email_provider
-from core.services import notifications
+from core.services.messaging import outbox as notifications
 from core.sms import get_sms_provider
 
 logger = logging.getLogger("orderdesk.notifications")

@@ -13,8 +13,8 @@ from core import i18n, labels
 from core.config import PROJECT_ROOT, get_settings
 from core.money import format_money
 from core.phones import mask_phone, national_digits
-from core.services.addresses import address_of, present
-from core.services.permissions import can
+from core.services.identity.permissions import can
+from core.services.orders.addresses import address_of, present
 from core.web import triage_labels
 from core.web.charts import bar_chart
 

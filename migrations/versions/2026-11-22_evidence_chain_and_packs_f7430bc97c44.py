@@ -22,7 +22,7 @@ depends_on: str | Sequence[str] | None = None
 def _backfill_chains() -> None:
     import hashlib
 
-    from core.services import chain
+    from core.services.tracking import chain
 
     conn = op.get_bind()
     shipments = conn.execute(sa.text("SELECT id, carrier, tracking_no FROM shipment")).all()

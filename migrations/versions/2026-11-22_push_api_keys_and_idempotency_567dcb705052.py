@@ -6,7 +6,7 @@ Create Date: 2026-11-22 05:46:29.604464
 
 Four new tables and nothing else, so it can be re-parented onto whatever head
 exists when branches merge. No secret is stored: api_key keeps the key id, its
-scopes and SHA-256 of the derived signing secret (core/services/api_keys.py).
+scopes and SHA-256 of the derived signing secret (core/services/channels/api_keys.py).
 """
 from collections.abc import Sequence
 

@@ -2,7 +2,7 @@
 
 Reviewed by hand: the new NOT NULL column on the existing orders table has a server default
 (''), so existing rows get an empty declaration number; the default triage rules are inserted
-as a frozen copy (later edits of core/services/triage_rules.py do not change this migration).
+as a frozen copy (later edits of core/services/triage/rules.py do not change this migration).
 
 Revision ID: cebf5e1056f2
 Revises: 5755d4eac603
@@ -24,7 +24,7 @@ down_revision: str | None = '5755d4eac603'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# The default rules as of this migration (core.services.triage_rules.DEFAULT_RULES).
+# The default rules as of this migration (core.services.triage.rules.DEFAULT_RULES).
 DEFAULT_RULES = [
     {"code": "address_phone_not_mobile", "params": {"reply": "您好：您的订单 {ref} 留的收件电话无法接收短信，快递员可能联系不上您。请回复一个可用的手机号码，我们会在发货前更新。", "sla_hours": 8}, "queue": "customer_service", "tag": "address_risk"},
     {"code": "address_proxy_words", "params": {"reply": "您好：您的订单 {ref} 的收货地址是代收点（驿站、快递柜等）。如需送货上门，请在发货前回复新的地址；如确认由代收点代收，请回复“确认”。", "sla_hours": 8, "words": ["代收", "暂存", "代签", "驿站", "快递柜", "丰巢"]}, "queue": "customer_service", "tag": "address_risk"},

@@ -14,9 +14,9 @@ from litestar.testing import TestClient
 from sqlmodel import select
 
 from core.models import Staff, Warehouse
-from core.services import staff as staff_service
-from core.services.permissions import Role
-from core.services.staff import create_staff, start_session
+from core.services.identity import staff as staff_service
+from core.services.identity.permissions import Role
+from core.services.identity.staff import create_staff, start_session
 from tests.triage_factories import add_warehouse, install_rules
 
 PASSWORD = "correct horse battery staple"

@@ -13,9 +13,9 @@ from sqlmodel import select
 
 from core.config import get_settings
 from core.models import AuditEntry, OutboxMessage
-from core.services import problem_reports
-from core.services.evidence_packs import build_pack
-from core.services.photos import Upload
+from core.services.disputes import problem_reports
+from core.services.disputes.photos import Upload
+from core.services.tracking.evidence_packs import build_pack
 from core.storage import get_photo_storage
 from tests.admin.conftest import soup
 from tests.factories import ALICE_PHONE, deliver, make_order, ship

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from bs4 import BeautifulSoup
 
-from core.services import disputes
+from core.services.disputes import cases as disputes
 from tests.factories import make_order
 
 

@@ -13,8 +13,8 @@ from sqlalchemy import text
 from core.carriers.base import NormalizedEvent
 from core.models import Shipment
 from core.services import audit
-from core.services import orders as order_service
-from core.services.tracking import append_events
+from core.services.orders import lifecycle as order_service
+from core.services.tracking.events import append_events
 from tests.factories import address, make_order
 
 ROOT = Path(__file__).resolve().parents[2]

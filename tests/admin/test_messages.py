@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import select
 
 from core.models import AuditEntry, OutboxMessage
-from core.services import orders as order_service
+from core.services.orders import lifecycle as order_service
 from tests.admin.conftest import soup
 from tests.factories import make_order
 

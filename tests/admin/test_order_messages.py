@@ -4,7 +4,7 @@ import pytest
 from sqlmodel import select
 
 from core.models import AuditEntry, OutboxMessage
-from core.services.permissions import ROLE_PERMISSIONS, Permission, Role
+from core.services.identity.permissions import ROLE_PERMISSIONS, Permission, Role
 from tests.admin.conftest import soup
 from tests.factories import make_order
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from bs4 import BeautifulSoup
 
-from core.services import admin_orders
+from core.services.orders import for_staff as admin_orders
 from tests.factories import make_order
 
 

@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.services import orders as order_service
-from core.services.permissions import ROLE_PERMISSIONS, Permission, Role
+from core.services.identity.permissions import ROLE_PERMISSIONS, Permission, Role
+from core.services.orders import lifecycle as order_service
 from tests.factories import make_order
 
 
@@ -80,7 +80,7 @@ def test_no_session_goes_to_the_sign_in_page(client, order):
 
 
 def test_a_customer_session_never_reaches_the_admin(client, db, order):
-    from core.services.sessions import start_session
+    from core.services.identity.customer_sessions import start_session
 
     client.cookies.set("od_session", start_session(db, phone="+8613800138000"))
     response = client.get("/admin/", follow_redirects=False)

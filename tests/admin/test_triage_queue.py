@@ -246,7 +246,7 @@ def test_navigation_follows_the_role(client, sign_in):
 
 
 def test_street_with_a_proxy_word_reaches_the_queue_through_a_scan(client, db, sign_in, hz):
-    from core.services.triage import scan
+    from core.services.triage.engine import scan
 
     order = paid_order(db, at=now() - 2 * H, warehouse_id=hz.id, address=address(street="文三路 100 号菜鸟驿站"))
     scan(db)

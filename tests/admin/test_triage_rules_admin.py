@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlmodel import SQLModel, select
 
 from core.models import AuditEntry, OrderTag, TriageRule
-from core.services.triage import scan
+from core.services.triage.engine import scan
 from tests.admin.conftest import form_post, soup
 from tests.factories import address
 from tests.triage_factories import paid_order

@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 
 from core.models import AuditEntry
-from core.services.triage_report import Week
+from core.services.triage.report import Week
 from tests.admin.conftest import soup
 from tests.triage_factories import add_tag, paid_order
 

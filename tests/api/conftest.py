@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import pytest
 
 from core.config import get_settings
-from core.services import api_keys
-from core.services.api_keys import CreatedKey
+from core.services.channels import api_keys
+from core.services.channels.api_keys import CreatedKey
 
 
 def signed_headers(key: CreatedKey, method: str, path: str, body: bytes, *, timestamp: int | None = None,

@@ -7,7 +7,7 @@ import time
 from sqlmodel import select
 
 from core.models import ApiKey, Order
-from core.services import api_keys
+from core.services.channels import api_keys
 from tests.api.conftest import make_key, order_payload
 
 

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from core.config import get_settings
-from core.services import api_keys
+from core.services.channels import api_keys
 from tests.conftest import BACKENDS, fresh_database_url
 from tests.core.test_cli import run_cli
 

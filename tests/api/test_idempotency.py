@@ -9,9 +9,9 @@ from datetime import timedelta
 from sqlmodel import select
 
 from core.models import ApiIdempotency, Order, OrderHistory, utcnow
-from core.services import idempotency
-from core.services import orders as order_service
-from core.services.api_push import record_shipment
+from core.services.channels import idempotency
+from core.services.channels.push import record_shipment
+from core.services.orders import lifecycle as order_service
 from tests.api.conftest import make_key, order_payload
 from tests.factories import make_order
 

@@ -142,7 +142,7 @@ def test_body_over_the_size_limit_is_413(api):
 
 def test_if_the_bulk_path_refuses_each_order_goes_in_on_its_own(api, db, monkeypatch):
     from core.errors import TransitionNotAllowed
-    from core.services import ingest_batch
+    from core.services.channels import ingest_batch
 
     def refuse(*args, **kwargs):
         raise TransitionNotAllowed("not in bulk")

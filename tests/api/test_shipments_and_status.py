@@ -12,10 +12,10 @@ import pytest
 from sqlmodel import select
 
 from core.models import OrderStatus, SkuStock, WarehouseTask
-from core.services import idempotency
-from core.services import orders as order_service
-from core.services.addresses import AlreadyShipped, address_of, change_address
-from core.services.api_push import record_shipment
+from core.services.channels import idempotency
+from core.services.channels.push import record_shipment
+from core.services.orders import lifecycle as order_service
+from core.services.orders.addresses import AlreadyShipped, address_of, change_address
 from tests.factories import add_warehouse, make_order, set_stock
 from tests.portal.conftest import sign_in
 from tests.portal.pages import soup, submit

@@ -6,7 +6,7 @@ from openapi_spec_validator import validate
 from sqlmodel import select
 
 from core.models import OrderLine, SkuStock
-from core.services import orders as order_service
+from core.services.orders import lifecycle as order_service
 from tests.factories import add_warehouse, make_order
 
 

@@ -19,8 +19,8 @@ from sqlmodel import select
 
 from core.errors import TransitionNotAllowed
 from core.models import OrderStatus, WarehouseTask
-from core.services import orders as order_service
-from core.services.addresses import AlreadyShipped, address_of, change_address
+from core.services.orders import lifecycle as order_service
+from core.services.orders.addresses import AlreadyShipped, address_of, change_address
 from tests.factories import address, make_order
 
 ORDERS = 20

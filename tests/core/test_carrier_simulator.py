@@ -12,12 +12,12 @@ from sqlmodel import select
 
 from core.carriers.base import CarrierUnavailable
 from core.carriers.kuaidi100 import Kuaidi100Client
-from core.carriers.simulated import create_simulator
 from core.config import get_settings
 from core.models import Shipment, TrackingEvent
-from core.services import orders as order_service
-from core.services.evidence import verify_order
-from core.services.polling import poll_round
+from core.services.orders import lifecycle as order_service
+from core.services.tracking.evidence import verify_order
+from core.services.tracking.polling import poll_round
+from devservers.carrier import create_simulator
 from tests.factories import make_order
 
 CUSTOMER, KEY = "sim-customer", "sim-key"

@@ -6,9 +6,9 @@ from sqlalchemy.orm import selectinload
 from sqlmodel import func, select
 
 from core.db import Database
+from core.demo.orders import seed_demo
 from core.migrate import upgrade
 from core.models import Customer, Order, OrderStatus, OrderTag, Shipment, TrackingEvent, TriageQueue, Warehouse
-from core.services.demo_data import seed_demo
 
 ANCHOR = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
@@ -107,7 +107,7 @@ def test_seeding_installs_the_rules_and_fills_every_triage_queue(seeded):
 def test_earlier_weeks_have_resolved_tags_for_the_weekly_trends(seeded):
     from zoneinfo import ZoneInfo
 
-    from core.services.triage_report import Week, weekly
+    from core.services.triage.report import Week, weekly
 
     db, _ = seeded
     zone = ZoneInfo("Asia/Shanghai")

@@ -18,10 +18,11 @@ from core.email.address import normalize_email
 from core.email.console import read_outbox
 from core.errors import InvalidInput
 from core.models import Customer, OutboxMessage
-from core.services import ingest, ingest_batch, notifications
-from core.services.addresses import change_address
-from core.services.ingest import IncomingOrder
-from core.services.orders import NewLine, NewOrder
+from core.services.channels import ingest, ingest_batch
+from core.services.channels.ingest import IncomingOrder
+from core.services.messaging import outbox as notifications
+from core.services.orders.addresses import change_address
+from core.services.orders.lifecycle import NewLine, NewOrder
 from core.sms import SmsReceipt
 from tests.factories import add_event, address, make_order, ship
 
@@ -124,7 +125,7 @@ def test_only_receipt_events_get_an_email_copy(db):
 def test_a_failed_change_queues_no_email(db):
     order = make_order(db, customer_email=MAIL)
     with pytest.raises(RuntimeError), db.write() as session:
-        from core.services import orders as order_service
+        from core.services.orders import lifecycle as order_service
 
         locked = order_service.lock_order(session, order.ref)
         order_service.apply_payment(session, locked, paid_minor=locked.total_minor, at=datetime.now(UTC),

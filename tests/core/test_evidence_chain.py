@@ -11,9 +11,9 @@ from sqlalchemy import text
 
 from core.carriers.base import NormalizedEvent
 from core.models import Shipment
-from core.services import evidence
-from core.services import orders as order_service
-from core.services.tracking import append_events
+from core.services.orders import lifecycle as order_service
+from core.services.tracking import evidence
+from core.services.tracking.events import append_events
 from tests.factories import make_order
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]

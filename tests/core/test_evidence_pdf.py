@@ -12,10 +12,10 @@ from core.config import get_settings
 from core.models import Shipment
 from core.pdf.evidence import render_evidence
 from core.pdf.signing import sign_pdf
-from core.services import evidence
-from core.services import orders as order_service
-from core.services.addresses import change_address
-from core.services.tracking import append_events
+from core.services.orders import lifecycle as order_service
+from core.services.orders.addresses import change_address
+from core.services.tracking import evidence
+from core.services.tracking.events import append_events
 from tests.factories import add_terms, make_order
 
 CHINESE_TEXT = "【杭州市】快件已到达 杭州转运中心，下一站 上海浦东转运中心"

@@ -10,9 +10,9 @@ from sqlmodel import select
 
 from core.errors import InvalidInput
 from core.models import Customer, ImportRun, Order, OrderLine, OutboxMessage
-from core.services.order_import import PRESETS, find_mapping, import_file
-from core.services.order_import.presets import Mapping
-from core.services.order_import.values import amount_minor, parse_time, split_address
+from core.services.channels.order_import import PRESETS, find_mapping, import_file
+from core.services.channels.order_import.presets import Mapping
+from core.services.channels.order_import.values import amount_minor, parse_time, split_address
 
 TAOBAO = ["订单编号", "买家会员名", "买家实付金额", "买家应付货款", "买家应付邮费", "订单状态", "收货人姓名", "收货地址",
           "联系手机", "订单创建时间", "订单付款时间", "宝贝标题", "宝贝总数量", "商家编码"]

@@ -7,9 +7,9 @@ from sqlmodel import select
 
 from core.errors import InvalidInput
 from core.models import Order, OrderHistory, OutboxMessage, SkuStock
-from core.services import ingest
-from core.services.ingest import IncomingOrder
-from core.services.orders import NewLine, NewOrder
+from core.services.channels import ingest
+from core.services.channels.ingest import IncomingOrder
+from core.services.orders.lifecycle import NewLine, NewOrder
 from tests.factories import add_warehouse, address, make_order, set_stock
 
 T0 = datetime(2026, 11, 11, 0, 5, tzinfo=UTC)
@@ -159,7 +159,7 @@ def test_lifecycle_path_walks_forward_only():
 @pytest.mark.parametrize("status", ["pending_payment", "paid", "picking", "shipped", "delivered", "cancelled",
                                     "refunded"])
 def test_the_batch_path_writes_what_the_one_by_one_path_writes(db, status):
-    from core.services import ingest_batch
+    from core.services.channels import ingest_batch
     from tests.factories import add_terms
 
     add_terms(db)

@@ -19,9 +19,9 @@ from core.config import get_settings
 from core.jobs import tasks
 from core.jobs.inprocess import Scheduler
 from core.models import JobRun, Order, OrderStatus, OutboxMessage
-from core.services import orders as order_service
-from core.services.addresses import change_address
-from core.services.evidence import verify_order
+from core.services.orders import lifecycle as order_service
+from core.services.orders.addresses import change_address
+from core.services.tracking.evidence import verify_order
 from tests.conftest import fresh_database_url
 from tests.factories import add_event, make_order
 

@@ -13,7 +13,7 @@ from sqlmodel import SQLModel
 import core.models  # noqa: F401
 from core.db import make_engine
 from core.migrate import alembic_config, pending_revisions, upgrade
-from core.services.triage_rules import DEFAULT_RULES
+from core.services.triage.rules import DEFAULT_RULES
 from tests.conftest import BACKENDS, fresh_database_url
 
 

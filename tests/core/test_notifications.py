@@ -6,8 +6,8 @@ import pytest
 from sqlmodel import select
 
 from core.models import OutboxMessage
-from core.services import notifications
-from core.services.addresses import change_address
+from core.services.messaging import outbox as notifications
+from core.services.orders.addresses import change_address
 from core.sms import SmsError, SmsReceipt
 from tests.factories import make_order
 
@@ -136,7 +136,7 @@ def test_a_failing_sms_gateway_does_not_fail_the_request(db):
 
     from app import create_app
     from core.config import get_settings
-    from core.services.sessions import start_session
+    from core.services.identity.customer_sessions import start_session
 
     settings = replace(get_settings(), sms_provider="http", sms_http_url="http://127.0.0.1:9/send",
                        sms_http_key="k", sms_http_secret="s", sms_http_timeout=1.0)
@@ -148,7 +148,7 @@ def test_a_failing_sms_gateway_does_not_fail_the_request(db):
         response = client.post(f"/orders/{order.ref}/address", data={**NEW, "_csrf_token": token},
                                follow_redirects=False)
     assert response.status_code == 303
-    from core.services.orders import get_order
+    from core.services.orders.lifecycle import get_order
 
     assert get_order(db, order.ref).ship_street == "解放路 1 号 101 室"
     message = [m for m in messages(db) if m.event == "address_changed"][0]

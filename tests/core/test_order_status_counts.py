@@ -5,7 +5,7 @@ from sqlalchemy import func, text
 from sqlmodel import select
 
 from core.models import Order
-from core.services import orders as order_service
+from core.services.orders import lifecycle as order_service
 from tests.factories import deliver, make_order, ship
 
 

@@ -6,8 +6,8 @@ from sqlmodel import select
 from core.carriers.base import NormalizedEvent
 from core.errors import DomainError, InvalidInput, TransitionNotAllowed
 from core.models import AppendOnlyViolation, Customer, Order, OrderStatus, Shipment, TrackingEvent
-from core.services import orders as order_service
-from core.services.tracking import append_events
+from core.services.orders import lifecycle as order_service
+from core.services.tracking.events import append_events
 from tests.factories import add_terms, address, make_order
 
 

@@ -11,8 +11,8 @@ from PIL import Image
 
 from core.config import load_settings
 from core.errors import InvalidInput
-from core.services import photos
-from core.services.photos import MAX_PHOTO_BYTES, Upload
+from core.services.disputes import photos
+from core.services.disputes.photos import MAX_PHOTO_BYTES, Upload
 from core.storage import PhotoNotFound, get_photo_storage
 from core.storage.local import LocalStorage
 from core.storage.s3 import S3Storage

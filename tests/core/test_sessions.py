@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import select
 
 from core.models import CustomerSession
-from core.services import sessions
+from core.services.identity import customer_sessions as sessions
 
 PHONE = "+8613800138000"
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)

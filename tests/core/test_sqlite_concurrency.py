@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from core.db import Database
 from core.migrate import upgrade
-from core.services import orders as order_service
+from core.services.orders import lifecycle as order_service
 from tests.factories import make_order
 
 

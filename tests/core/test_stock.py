@@ -3,8 +3,8 @@
 from sqlmodel import select
 
 from core.models import OrderLine, SkuStock
-from core.services import admin_orders
-from core.services import orders as order_service
+from core.services.orders import for_staff as admin_orders
+from core.services.orders import lifecycle as order_service
 from tests.factories import add_warehouse, make_order, set_stock
 
 

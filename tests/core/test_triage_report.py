@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core.errors import InvalidInput
-from core.services.triage_report import Week, to_csv, weekly
+from core.services.triage.report import Week, to_csv, weekly
 from tests.triage_factories import add_tag, add_warehouse, install_rules, paid_order
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -5,9 +5,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from core.services.triage import evaluate
-from core.services.triage_checks import CHECKS, LineFacts, OrderFacts, ShipmentFacts
-from core.services.triage_rules import DEFAULT_RULES, RuleSpec
+from core.services.triage.checks import CHECKS, LineFacts, OrderFacts, ShipmentFacts
+from core.services.triage.engine import evaluate
+from core.services.triage.rules import DEFAULT_RULES, RuleSpec
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 

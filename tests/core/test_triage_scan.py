@@ -11,12 +11,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel, select
 
 from core.models import Order, OrderTag, TriageRule
-from core.services import disputes
-from core.services.addresses import change_address
-from core.services.staff import create_staff
-from core.services.triage import preview, scan
-from core.services.triage_queue import resolve
-from core.services.triage_rules import spec_of
+from core.services.disputes import cases as disputes
+from core.services.identity.staff import create_staff
+from core.services.orders.addresses import change_address
+from core.services.triage.engine import preview, scan
+from core.services.triage.queue import resolve
+from core.services.triage.rules import spec_of
 from tests.factories import address
 from tests.triage_factories import (
     add_tag,

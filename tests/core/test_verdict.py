@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 from core.i18n import translations_for
 from core.models import Order, Shipment, TrackingEvent
-from core.services.evidence import analyse, describe_verdict
+from core.services.tracking.evidence import analyse, describe_verdict
 
 T0 = datetime(2026, 11, 16, 2, 0, tzinfo=UTC)  # paid 11-16 10:00 Shanghai
 TZ = ZoneInfo("Asia/Shanghai")

@@ -13,8 +13,8 @@ from sqlmodel import select
 
 from core.errors import InvalidInput
 from core.models import LoginCode
-from core.services import verification
-from core.services.verification import CodeRejected, CodeSent, RateLimited
+from core.services.identity import phone_codes as verification
+from core.services.identity.phone_codes import CodeRejected, CodeSent, RateLimited
 from core.sms import SmsReceipt
 from tests.factories import ALICE_PHONE, make_order
 

@@ -15,10 +15,10 @@ from sqlmodel import select
 
 from core.db import Database
 from core.models import OutboxMessage, WechatAccessToken, WechatBinding, utcnow
-from core.services import notifications
-from core.services import orders as order_service
-from core.services import wechat as wechat_service
-from core.services.wechat_tokens import TokenStore, WechatSender
+from core.services.identity import wechat_login as wechat_service
+from core.services.messaging import outbox as notifications
+from core.services.messaging.wechat_tokens import TokenStore, WechatSender
+from core.services.orders import lifecycle as order_service
 from core.wechat import WechatApiError, WechatClient
 from tests.core.test_notifications import FlakyGateway
 from tests.factories import ALICE_PHONE, BOB_PHONE, make_order
@@ -246,7 +246,7 @@ def test_link_removed_before_delivery_sends_a_text_message_instead(db, wechat):
 
 def test_every_configured_event_has_a_message_layout(db, wechat):
     from core.config import WECHAT_TEMPLATE_EVENTS
-    from core.services.wechat_messages import LAYOUTS, template_message
+    from core.services.messaging.wechat_templates import LAYOUTS, template_message
 
     assert set(WECHAT_TEMPLATE_EVENTS) <= set(LAYOUTS)
     body = template_message("dispute_update", openid="o1", template_id="t", url="u", ref="OD1",
@@ -255,7 +255,7 @@ def test_every_configured_event_has_a_message_layout(db, wechat):
 
 
 def test_orders_imported_in_bulk_confirm_by_wechat_to_linked_customers_as_one_by_one_does(db, wechat):
-    from core.services import ingest, ingest_batch
+    from core.services.channels import ingest, ingest_batch
     from tests.core.test_ingest import incoming
     from tests.factories import add_terms
 

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from core.db import Database
 from core.models import Customer, Order
-from core.services import sessions
+from core.services.identity import customer_sessions as sessions
 from tests.e2e.conftest import PHONE_VIEWPORT, WECHAT_UA, open_dispute, shot, staff_sign_in
 from tests.photos import jpeg_with_gps
 

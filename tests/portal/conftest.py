@@ -17,8 +17,8 @@ from litestar.testing import TestClient
 
 from core.models import Order
 from core.phones import normalize_phone
-from core.services import orders as order_service
-from core.services import sessions
+from core.services.identity import customer_sessions as sessions
+from core.services.orders import lifecycle as order_service
 from tests.factories import ALICE_PHONE, BOB_PHONE, add_event, add_terms, address, deliver, make_order, ship
 
 SESSION_COOKIE = "od_session"

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 
 from core.models import OrderStatus, WarehouseTask
-from core.services import orders as order_service
+from core.services.orders import lifecycle as order_service
 from tests.factories import ALICE_PHONE, ship
 from tests.portal.pages import form_values, is_fragment, soup, submit, text, texts, texts_to
 

@@ -11,8 +11,8 @@ import pytest
 from sqlmodel import select
 
 from core.models import OrderStatus, WarehouseTask
-from core.services import hurry
-from core.services import orders as order_service
+from core.services.orders import hurry
+from core.services.orders import lifecycle as order_service
 from tests.factories import add_warehouse, make_order, refund, set_stock
 from tests.portal.pages import is_fragment, soup, submit, text
 

@@ -6,8 +6,8 @@ from sqlmodel import func, select
 
 from core.config import get_settings
 from core.models import CarrierPush, OrderStatus, TrackingEvent
-from core.services import orders as order_service
-from core.services.evidence import verify_order
+from core.services.orders import lifecycle as order_service
+from core.services.tracking.evidence import verify_order
 from tests.carriers import entry, push_param, signed_form
 from tests.factories import make_order
 

@@ -7,7 +7,7 @@ from http.cookies import SimpleCookie
 
 import pytest
 
-from core.services import sessions
+from core.services.identity import customer_sessions as sessions
 from tests.factories import ALICE_PHONE, BOB_PHONE
 from tests.portal.conftest import SESSION_COOKIE, sign_in
 from tests.portal.pages import HTMX, is_fragment, latest_code, sign_in_by_sms, soup, submit, text, texts_to, varies_on

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import func, select
 
 from core.models import OrderStatus, WarehouseTask
-from core.services import orders as order_service
+from core.services.orders import lifecycle as order_service
 from tests.factories import ALICE_PHONE, BOB_PHONE, add_terms, deliver, make_order, refund, ship
 from tests.portal.pages import HTMX, form_values, is_fragment, soup, text, texts, texts_to, varies_on
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from urllib.parse import unquote, urljoin, urlsplit
 
 from core.config import get_settings
-from core.services import tracking_links
+from core.services.tracking import links as tracking_links
 from tests.factories import ALICE_PHONE
 from tests.portal.pages import HTMX, sign_in_by_sms, soup, submit, varies_on
 

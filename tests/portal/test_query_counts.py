@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import event
 
 from core.config import get_settings
-from core.services import tracking_links
+from core.services.tracking import links as tracking_links
 from tests.factories import add_event, add_terms, make_order, ship
 
 
@@ -96,6 +96,6 @@ def test_tracking_link_page_runs_two_statements(stranger, db):
 
 
 def ship_id(db, ref: str) -> int:  # noqa: ANN001
-    from core.services import orders as order_service
+    from core.services.orders import lifecycle as order_service
 
     return order_service.get_order(db, ref).shipments[0].id

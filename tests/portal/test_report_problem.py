@@ -15,9 +15,9 @@ from sqlmodel import select
 
 from core.config import get_settings
 from core.models import Dispute, DisputeAction, DisputePhoto, ProblemReport
-from core.services import orders as order_service
-from core.services import problem_reports
-from core.services.photos import MAX_PHOTO_BYTES, Upload
+from core.services.disputes import problem_reports
+from core.services.disputes.photos import MAX_PHOTO_BYTES, Upload
+from core.services.orders import lifecycle as order_service
 from core.storage import get_photo_storage
 from tests.factories import make_order, ship
 from tests.photos import jpeg_with_gps, png_bytes
@@ -273,8 +273,8 @@ def test_retention_deletes_the_shoppers_photos_and_words_with_the_rest_of_their_
     with db.read() as session:
         (photo,) = session.exec(select(DisputePhoto)).all()
     assert photo.storage_key in stored_files()
-    from core.services import disputes as dispute_service
-    from core.services.staff import create_staff
+    from core.services.disputes import cases as dispute_service
+    from core.services.identity.staff import create_staff
 
     agent = create_staff(db, email="agent@shop.test", role="support", password="correct horse battery staple")
     dispute_service.reply_to_customer(db, agent, dispute.id, "张三您好，已为您补发到文三路 100 号。")

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from xml.etree import ElementTree
 
 from core.config import get_settings
-from core.services import tracking_links
+from core.services.tracking import links as tracking_links
 from portal.tracking import qr_svg
 from tests.factories import ALICE_PHONE, BOB_PHONE
 from tests.portal.pages import sign_in_by_sms, soup, text, texts

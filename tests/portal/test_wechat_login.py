@@ -17,7 +17,7 @@ from sqlmodel import select
 from core.config import get_settings
 from core.models import CustomerSession, WechatBinding, WechatBindingEvent, WechatLogin
 from core.phones import normalize_phone
-from core.services import wechat as wechat_service
+from core.services.identity import wechat_login as wechat_service
 from tests.factories import ALICE_PHONE, BOB_PHONE
 from tests.portal.pages import HTMX, sign_in_by_sms, soup, submit, text, texts, texts_to
 from tests.wechat import (

@@ -1,0 +1,207 @@
+"""Disputes: a claim on an order, its owner and due date, its evidence and outcome."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func
+from sqlalchemy.orm import selectinload
+from sqlmodel import select
+
+from core.config import get_settings
+from core.db import Database
+from core.errors import InvalidInput, NotFound, TransitionNotAllowed
+from core.i18n import N_
+from core.models import Dispute, DisputeAction, DisputeStatus, DisputeType, EvidencePack, Order, Staff, utcnow
+from core.services.orders import lifecycle as order_service
+
+OPEN_STATES = (DisputeStatus.OPEN, DisputeStatus.EVIDENCE_READY, DisputeStatus.SUBMITTED)
+NEXT_STATES = {
+    DisputeStatus.OPEN: {DisputeStatus.EVIDENCE_READY, DisputeStatus.SUBMITTED, DisputeStatus.WITHDRAWN},
+    DisputeStatus.EVIDENCE_READY: {DisputeStatus.SUBMITTED, DisputeStatus.WITHDRAWN},
+    DisputeStatus.SUBMITTED: {DisputeStatus.WON, DisputeStatus.LOST, DisputeStatus.WITHDRAWN},
+    DisputeStatus.WON: set(),
+    DisputeStatus.LOST: set(),
+    DisputeStatus.WITHDRAWN: set(),
+}
+DEFAULT_DUE = timedelta(days=3)
+# The outcomes a customer hears about; internal steps (evidence ready) are not texted.
+CUSTOMER_VISIBLE = (DisputeStatus.SUBMITTED, DisputeStatus.WON, DisputeStatus.LOST, DisputeStatus.WITHDRAWN)
+
+
+def _act(dispute: Dispute, actor: str, action: str, **detail: object) -> DisputeAction:
+    return DisputeAction(dispute_id=dispute.id, actor=actor, kind=action,
+                         detail=json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str))
+
+
+def open_dispute(db: Database, staff: Staff, ref: str, *, kind: str, claim: str, due_at: datetime | None = None,
+                 owner_id: int | None = None, now: datetime | None = None) -> Dispute:
+    now = now or utcnow()
+    try:
+        DisputeType(kind)
+    except ValueError as exc:
+        raise InvalidInput("kind", N_("Choose the kind of dispute.")) from exc
+    claim = claim.strip()
+    if not claim:
+        raise InvalidInput("claim", N_("Write down what the customer claims."))
+    due = due_at or now + DEFAULT_DUE
+    if due <= now:
+        raise InvalidInput("due_at", N_("The due date must be in the future."))
+    with db.write() as session:
+        order = order_service.lock_order(session, ref)
+        dispute = Dispute(order_id=order.id, kind=kind, claim=claim[:4000], due_at=due,
+                          owner_id=owner_id or staff.id, created_at=now, updated_at=now)
+        session.add(dispute)
+        session.flush()
+        session.add(_act(dispute, staff.email, "opened", dispute_kind=kind))
+        order_service.record(session, order, "dispute_opened", actor=staff.email, via="admin",
+                             detail={"dispute": dispute.id, "kind": kind})
+    return dispute
+
+
+def get(db: Database, dispute_id: int) -> tuple[Dispute, Order, EvidencePack | None]:
+    with db.read() as session:
+        dispute = session.exec(
+            select(Dispute).where(Dispute.id == dispute_id).options(selectinload(Dispute.actions))
+        ).first()
+        if dispute is None:
+            raise NotFound(N_("No such dispute."))
+        order = session.get(Order, dispute.order_id)
+        pack = session.get(EvidencePack, dispute.evidence_pack_id) if dispute.evidence_pack_id else None
+    return dispute, order, pack
+
+
+def attach_evidence(db: Database, staff: Staff, dispute_id: int, pack: EvidencePack) -> bool:
+    """Attach a pack; True when it is a new version (the chain grew since the last one)."""
+    with db.write() as session:
+        dispute = session.exec(select(Dispute).where(Dispute.id == dispute_id).with_for_update()).first()
+        if dispute is None:
+            raise NotFound(N_("No such dispute."))
+        previous = session.get(EvidencePack, dispute.evidence_pack_id) if dispute.evidence_pack_id else None
+        is_new = previous is None or previous.digest != pack.digest
+        dispute.evidence_pack_id = pack.id
+        if dispute.status == DisputeStatus.OPEN:
+            dispute.status = DisputeStatus.EVIDENCE_READY
+        dispute.updated_at = utcnow()
+        session.add(dispute)
+        session.add(_act(dispute, staff.email, "evidence", digest=pack.digest, events=pack.event_count,
+                         new_version=is_new))
+    return is_new
+
+
+def set_status(db: Database, staff: Staff, dispute_id: int, status: str, note: str = "") -> Dispute:
+    try:
+        target = DisputeStatus(status)
+    except ValueError as exc:
+        raise InvalidInput("status", N_("Unknown dispute status.")) from exc
+    with db.write() as session:
+        dispute = session.exec(select(Dispute).where(Dispute.id == dispute_id).with_for_update()).first()
+        if dispute is None:
+            raise NotFound(N_("No such dispute."))
+        current = DisputeStatus(dispute.status)
+        if target not in NEXT_STATES[current]:
+            raise TransitionNotAllowed(N_("A dispute that is %(current)s cannot become %(new)s."),
+                                       current=current.value, new=target.value)
+        dispute.status = target
+        dispute.updated_at = utcnow()
+        session.add(dispute)
+        session.add(_act(dispute, staff.email, "status", to=target.value, note=note.strip()[:500]))
+        if target in CUSTOMER_VISIBLE:
+            from core.i18n import translations_for
+            from core.labels import CASE_STATUS
+            from core.services.messaging import outbox as notifications
+
+            order = session.get(Order, dispute.order_id)
+            # The status in the shopper's words (not "won"/"lost"), and the order page, where the case is shown.
+            notifications.enqueue(session, order, "dispute_update", {
+                "status": translations_for("zh_CN").gettext(CASE_STATUS[target.value]), "link": _order_page(order)},
+                dedupe_key=f"dispute:{dispute.id}:{target.value}")
+    return dispute
+
+
+MAX_REPLY = 2000
+
+
+def _order_page(order: Order) -> str:
+    return f"{get_settings().public_base_url}/orders/{order.ref}"
+
+
+def reply_to_customer(db: Database, staff: Staff, dispute_id: int, text: str) -> DisputeAction:
+    """A reply the shopper reads on the order page, and is told about by text message
+    (queued in the same transaction). Internal notes stay on the status form."""
+    from core.i18n import translations_for
+    from core.services.messaging import outbox as notifications
+
+    text = text.strip()
+    if not text:
+        raise InvalidInput("reply", N_("Write the reply to the customer."))
+    if len(text) > MAX_REPLY:
+        raise InvalidInput("reply", N_("Please keep it under %(n)s characters."), n=MAX_REPLY)
+    with db.write() as session:
+        dispute = session.exec(select(Dispute).where(Dispute.id == dispute_id).with_for_update()).first()
+        if dispute is None:
+            raise NotFound(N_("No such dispute."))
+        order = session.get(Order, dispute.order_id)
+        dispute.updated_at = utcnow()
+        session.add(dispute)
+        action = _act(dispute, staff.email, "reply", text=text)
+        session.add(action)
+        session.flush()
+        order_service.record(session, order, "reply", actor=staff.email, via="admin",
+                             detail={"dispute": dispute.id})
+        notifications.enqueue(session, order, "dispute_update", {
+            "status": translations_for("zh_CN").gettext(N_("customer service replied")),
+            "link": _order_page(order)},
+            dedupe_key=f"dispute:{dispute.id}:reply:{action.id}")
+    return action
+
+
+BOARD_SIZE = 50
+
+
+@dataclass
+class DisputeBoard:
+    disputes: list[tuple[Dispute, Order]]
+    by_status: Counter
+    by_kind: Counter
+    overdue: int
+    # How many disputes match the filters (the list shows the BOARD_SIZE most urgent).
+    matching: int = 0
+
+
+def board(db: Database, *, status: str = "", kind: str = "", now: datetime | None = None) -> DisputeBoard:
+    """The most urgent disputes first: open ones past their due date, then all others
+    by due date. Two index walks (status+due, due) stopped at BOARD_SIZE, and counts
+    done by the database, so the board costs the same with ten disputes or ten thousand."""
+    now = now or utcnow()
+    overdue_open = Dispute.status.in_(OPEN_STATES) & (Dispute.due_at < now)
+    with db.read() as session:
+        statement = select(Dispute, Order).join(Order, Order.id == Dispute.order_id)
+        filters = []
+        if status:
+            filters.append(Dispute.status == status)
+        if kind:
+            filters.append(Dispute.kind == kind)
+        statement = statement.where(*filters)
+        rows = list(session.exec(statement.where(overdue_open).order_by(Dispute.due_at).limit(BOARD_SIZE)).all())
+        if len(rows) < BOARD_SIZE:
+            rows += session.exec(statement.where(~overdue_open).order_by(Dispute.due_at)
+                                 .limit(BOARD_SIZE - len(rows))).all()
+        by_status = Counter(dict(session.exec(select(Dispute.status, func.count()).group_by(Dispute.status)).all()))
+        by_kind = Counter(dict(session.exec(select(Dispute.kind, func.count()).group_by(Dispute.kind)).all()))
+        overdue = session.exec(select(func.count()).select_from(Dispute).where(overdue_open)).one()
+        if status and kind:
+            matching = session.exec(select(func.count()).select_from(Dispute).where(*filters)).one()
+        else:
+            matching = by_status[status] if status else by_kind[kind] if kind else sum(by_status.values())
+    return DisputeBoard(disputes=[(d, o) for d, o in rows], by_status=by_status, by_kind=by_kind, overdue=overdue,
+                        matching=matching)
+
+
+def for_order(db: Database, order_id: int) -> list[Dispute]:
+    with db.read() as session:
+        return list(session.exec(select(Dispute).where(Dispute.order_id == order_id)
+                                 .order_by(Dispute.created_at.desc())).all())
