@@ -13,7 +13,7 @@ from admin.auth import client_ip, current_staff
 from core.config import Settings
 from core.errors import InvalidInput
 from core.i18n import N_
-from core.services import audit
+from core.services.audit import trail as audit
 from core.services.channels import api_keys
 from core.services.identity.permissions import Permission
 from core.web.deps import DB

@@ -10,7 +10,8 @@ from litestar.params import FromQuery
 from litestar.response import Template
 
 from admin.auth import client_ip, current_staff
-from core.services import audit
+from core.services.audit import log as audit_log
+from core.services.audit import trail as audit
 from core.services.identity.permissions import Permission
 from core.web.deps import DB
 from core.web.templating import localtime
@@ -20,16 +21,16 @@ P = Permission
 
 @get("/audit", name="admin_audit", opt={"permission": P.VIEW_AUDIT}, sync_to_thread=True)
 def audit_page(request: Request, db: DB, actor: FromQuery[str] = "", order: FromQuery[str] = "", action: FromQuery[str] = "", page: FromQuery[int] = 1) -> Template:
-    result = audit.search(db, actor=actor, order_ref=order, action=action, page=page)
+    result = audit_log.search(db, actor=actor, order_ref=order, action=action, page=page)
     return Template(template_name="admin/audit.html", context={
         "staff": current_staff(request), "result": result, "actor": actor, "order": order, "action": action,
-        "check": audit.verify(db)})
+        "check": audit_log.verify(db)})
 
 
 @get("/audit.csv", name="admin_audit_export", opt={"permission": P.MANAGE_STAFF}, sync_to_thread=True)
 def audit_export(request: Request, db: DB, actor: FromQuery[str] = "", order: FromQuery[str] = "", action: FromQuery[str] = "") -> Response:
     staff = current_staff(request)
-    result = audit.search(db, actor=actor, order_ref=order, action=action, limit=None)
+    result = audit_log.search(db, actor=actor, order_ref=order, action=action, limit=None)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["seq", "at", "actor", "action", "order_ref", "client_ip", "detail", "entry_hash"])

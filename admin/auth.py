@@ -16,7 +16,8 @@ from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_422_UNPROCESSABLE_ENT
 
 from core.config import Settings
 from core.models import Staff
-from core.services import audit
+from core.services.actors import Actor
+from core.services.audit import trail as audit
 from core.services.identity import staff as staff_service
 from core.services.identity.permissions import Permission, can
 from core.web.common import safe_next
@@ -70,6 +71,11 @@ def client_ip(request: Request) -> str:
 
 def current_staff(request: Request) -> Staff:
     return request.state.staff
+
+
+def staff_actor(request: Request) -> Actor:
+    """The signed-in staff member as the Actor of a use case."""
+    return Actor.staff_member(request.state.staff, via="admin", client_ip=client_ip(request))
 
 
 @get("/login", name="admin_login", opt={"public": True}, sync_to_thread=False)

@@ -14,7 +14,7 @@ from core.config import Settings
 from core.errors import DomainError, InvalidInput
 from core.i18n import gettext
 from core.models import DisputeStatus, DisputeType
-from core.services import audit
+from core.services.audit import trail as audit
 from core.services.disputes import cases as disputes
 from core.services.disputes import problem_reports
 from core.services.identity.permissions import Permission, can

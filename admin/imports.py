@@ -21,7 +21,7 @@ from admin.auth import client_ip, current_staff
 from core.errors import InvalidInput
 from core.i18n import N_, gettext, translate
 from core.models import Channel
-from core.services import audit
+from core.services.audit import trail as audit
 from core.services.channels.order_import import ImportSummary, find_mapping, import_file, mapping_of, runs
 from core.services.channels.order_import.presets import FIELDS, PRESETS
 from core.services.channels.order_import.reader import SUFFIXES

@@ -9,7 +9,7 @@ from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_422_UNPROCESSABLE_ENT
 
 from admin.auth import client_ip, current_staff
 from core.errors import InvalidInput
-from core.services import audit
+from core.services.audit import trail as audit
 from core.services.identity.permissions import Permission
 from core.services.messaging import templates as message_templates
 from core.web.deps import DB

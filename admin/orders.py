@@ -11,20 +11,21 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTITY
 
-from admin.auth import client_ip, current_staff
+from admin.auth import client_ip, current_staff, staff_actor
 from core.config import Settings
 from core.errors import DomainError, InvalidInput, NotFound
 from core.i18n import gettext
 from core.models import Carrier, Channel, OrderStatus, Staff
 from core.money import to_decimal
-from core.services import audit
+from core.services.audit import trail as audit
 from core.services.disputes import cases as disputes
 from core.services.identity.permissions import Permission, can
-from core.services.messaging import outbox as notifications
+from core.services.messaging import order_messages
 from core.services.orders import for_customer as customer_orders
 from core.services.orders import for_staff as admin_orders
 from core.services.orders import lifecycle as order_service
-from core.services.orders.addresses import PROVINCES, AddressErrors, AlreadyShipped, address_of, change_address, present
+from core.services.orders.address_change import AlreadyShipped, change_address
+from core.services.orders.addresses import PROVINCES, AddressErrors, address_of, present
 from core.services.tracking import evidence
 from core.services.tracking.evidence_packs import pack_for_download
 from core.services.triage import queue as triage_queue
@@ -89,7 +90,7 @@ def _order_page(request: Request, db, staff: Staff, ref: str, *, reveal: bool = 
                  "expected_delivery": customer_orders.expected_delivery(order), "disputes": disputes.for_order(db, order.id),
                  "carriers": list(Carrier), "provinces": PROVINCES, "dispute_kinds": _dispute_kinds(),
                  "triage_tags": triage_queue.tags_of_order(db, order.id),
-                 "messages": notifications.messages_for_order(db, order.id), **extra},
+                 "messages": order_messages.messages_for_order(db, order.id), **extra},
     )
 
 
@@ -135,7 +136,7 @@ def change_order_address(request: Request, db: DB, ref: FromPath[str], data: URL
     fields = ("recipient", "phone", "province", "city", "district", "street", "postal_code")
     values = {key: data.get(key, "") for key in fields}
     try:
-        changed = change_address(db, ref, values, actor=staff.email, via="admin")
+        changed = change_address(db, staff_actor(request), ref, values)
     except AddressErrors as exc:
         return _order_page(request, db, staff, ref, status_code=HTTP_422_UNPROCESSABLE_ENTITY, address_values=values,
                            address_errors={k: gettext(v) for k, v in exc.errors.items()})
@@ -144,8 +145,6 @@ def change_order_address(request: Request, db: DB, ref: FromPath[str], data: URL
     except InvalidInput as exc:
         return _order_page(request, db, staff, ref, status_code=HTTP_422_UNPROCESSABLE_ENTITY, address_values=values,
                            address_errors={exc.field: exc.translated()})
-    audit.record(db, staff=staff, action="change_address", order_ref=ref, client_ip=client_ip(request),
-                 detail={"old_district": changed.old.district, "new_district": changed.new.district})
     return Redirect(path=f"/admin/orders/{ref}", status_code=HTTP_303_SEE_OTHER,
                     background=deliver_soon(request, changed.message_id))
 
@@ -260,7 +259,7 @@ def resend_message(request: Request, db: DB, ref: FromPath[str], message_id: Fro
     staff = current_staff(request)
     order, _notes = admin_orders.get_for_staff(db, staff, ref)
     try:
-        notifications.resend(db, order.id, message_id)
+        order_messages.resend(db, order.id, message_id)
     except NotFound:
         raise
     except DomainError as exc:  # not a dead text (sent meanwhile, or a WeChat message)

@@ -12,7 +12,7 @@ from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 from admin.auth import client_ip, current_staff
 from core.config import Settings
 from core.errors import InvalidInput
-from core.services import audit
+from core.services.audit import trail as audit
 from core.services.identity.permissions import Permission
 from core.services.triage import report as triage_report
 from core.services.triage.report import Week

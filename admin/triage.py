@@ -10,7 +10,7 @@ from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_409_CONFLICT, HTTP_42
 from admin.auth import client_ip, current_staff
 from core.errors import DomainError, InvalidInput
 from core.models import TriageQueue, TriageTag, utcnow
-from core.services import audit
+from core.services.audit import trail as audit
 from core.services.identity.permissions import Permission, can
 from core.services.identity.staff import list_staff
 from core.services.orders.addresses import address_of, present

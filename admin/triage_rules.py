@@ -12,7 +12,7 @@ from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_409_CONFLICT, HTTP_42
 from admin.auth import client_ip, current_staff
 from core.i18n import translate
 from core.models import TriageQueue, TriageRule
-from core.services import audit
+from core.services.audit import trail as audit
 from core.services.identity.permissions import Permission
 from core.services.triage import engine as triage
 from core.services.triage import rules as triage_rules

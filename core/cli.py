@@ -249,7 +249,7 @@ def _cmd_staff_reset(args: argparse.Namespace) -> int:
 
 def _cmd_verify_audit(args: argparse.Namespace) -> int:
     from core.db import get_database
-    from core.services.audit import verify
+    from core.services.audit.log import verify
 
     result = verify(get_database())
     if result.intact:

@@ -22,6 +22,7 @@ from core.db import Database
 from core.errors import DomainError, InvalidInput
 from core.i18n import N_, gettext
 from core.phones import mask_phone
+from core.services.actors import Actor
 from core.services.identity import customer_sessions as sessions
 from core.services.identity import phone_codes as verification
 from core.services.identity import wechat_login as wechat
@@ -116,6 +117,11 @@ def _client_ip(request: Request) -> str:
 
 def client_ip(request: Request) -> str:
     return _client_ip(request)
+
+
+def shopper(request: Request, phone: str, *, via: str = "portal") -> Actor:
+    """The signed-in shopper as the Actor of a use case."""
+    return Actor.customer(phone, via=via, client_ip=_client_ip(request))
 
 
 def portal_cookie(settings: Settings, key: str, value: str, max_age: int) -> Cookie:

@@ -20,13 +20,14 @@ from core.phones import national_digits
 from core.services.disputes import problem_reports
 from core.services.orders import for_customer as customer_orders
 from core.services.orders import hurry
-from core.services.orders.addresses import PROVINCES, AddressErrors, AlreadyShipped, address_of, change_address
+from core.services.orders.address_change import AlreadyShipped, change_address
+from core.services.orders.addresses import PROVINCES, AddressErrors, address_of
 from core.services.orders.for_customer import FILTER_LABELS, OrderFilter
 from core.services.orders.lifecycle import NOT_YET_SHIPPED
 from core.web.deps import DB
 from core.web.htmx import render, wants_fragment
 from core.web.notify import deliver_soon
-from portal.auth import require_phone
+from portal.auth import require_phone, shopper
 
 ADDRESS_FIELDS = ("recipient", "phone", "province", "city", "district", "street", "postal_code")
 
@@ -110,7 +111,7 @@ def address_change(request: Request, db: DB, ref: FromPath[str], data: URLEncode
     order = customer_orders.get_customer_order(db, phone, ref)
     values = {key: data.get(key, "") for key in ADDRESS_FIELDS}
     try:
-        changed = change_address(db, ref, values, actor=f"customer:{phone}", via="portal", owner_phone=phone)
+        changed = change_address(db, shopper(request, phone), ref, values)
     except AddressErrors as exc:
         errors = {field: gettext(message) for field, message in exc.errors.items()}
         return _address_form(request, order, values, errors=errors, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
@@ -130,7 +131,7 @@ def address_change(request: Request, db: DB, ref: FromPath[str], data: URLEncode
 @post("/orders/{ref:str}/hurry", name="order_hurry", sync_to_thread=True, status_code=HTTP_200_OK)
 def hurry_order(request: Request, db: DB, ref: FromPath[str]) -> Response:
     phone = require_phone(request, db)
-    answer = hurry.hurry(db, ref, owner_phone=phone, actor=f"customer:{phone}", via="portal")
+    answer = hurry.hurry(db, shopper(request, phone), ref)
     if wants_fragment(request):
         return Template(template_name="portal/_hurry_result.html", context={"hurry_answer": answer})
     return Redirect(path=f"/orders/{ref}?done=hurry", status_code=HTTP_303_SEE_OTHER)

@@ -15,6 +15,7 @@ from core.config import Settings
 from core.db import Database
 from core.models import Customer, JobRun, Order, OrderStatus, Shipment, SkuStock, utcnow
 from core.services.disputes import problem_reports
+from core.services.messaging import delivery
 from core.services.messaging import outbox as notifications
 from core.services.orders import lifecycle as order_service
 from core.services.orders import retention as retention_service
@@ -28,8 +29,8 @@ def deliver_outbox(db: Database, settings: Settings, now: datetime) -> str:
     from core.email import get_email_provider
     from core.sms import get_sms_provider
 
-    with notifications.wechat_sender(db, settings) as wechat:
-        result = notifications.deliver_due(db, get_sms_provider(settings), wechat=wechat,
+    with delivery.wechat_sender(db, settings) as wechat:
+        result = delivery.deliver_due(db, get_sms_provider(settings), wechat=wechat,
                                            email=get_email_provider(settings), now=now, batch=200,
                                            lease=timedelta(seconds=settings.outbox_lease_seconds))
     return (f"sent {result.sent}, retrying {result.retried}, dead {result.dead}"

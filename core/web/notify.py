@@ -8,7 +8,7 @@ from litestar import Request
 from litestar.background_tasks import BackgroundTask
 
 from core.email import get_email_provider
-from core.services.messaging import outbox as notifications
+from core.services.messaging import delivery
 from core.sms import get_sms_provider
 
 logger = logging.getLogger("orderdesk.notifications")
@@ -16,8 +16,8 @@ logger = logging.getLogger("orderdesk.notifications")
 
 def _deliver(db, settings, ids: list[int]) -> None:  # noqa: ANN001
     try:
-        with notifications.wechat_sender(db, settings) as wechat:
-            notifications.deliver_due(db, get_sms_provider(settings), wechat=wechat,
+        with delivery.wechat_sender(db, settings) as wechat:
+            delivery.deliver_due(db, get_sms_provider(settings), wechat=wechat,
                                        email=get_email_provider(settings), ids=ids)
     except Exception:  # the worker retries whatever this attempt could not send
         logger.exception("immediate delivery of %s failed; the outbox worker will retry", ids)

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from core.config import get_settings
-from core.services import audit
+from core.services.audit import log as audit
 from core.services.channels import api_keys
 from tests.admin.conftest import soup
 

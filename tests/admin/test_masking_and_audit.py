@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from core.carriers.base import NormalizedEvent
 from core.models import Shipment
-from core.services import audit
+from core.services.audit import log as audit
 from core.services.orders import lifecycle as order_service
 from core.services.tracking.events import append_events
 from tests.factories import address, make_order

@@ -12,13 +12,17 @@ import pytest
 from sqlmodel import select
 
 from core.models import OrderStatus, SkuStock, WarehouseTask
+from core.services.actors import Actor
 from core.services.channels import idempotency
 from core.services.channels.push import record_shipment
 from core.services.orders import lifecycle as order_service
-from core.services.orders.addresses import AlreadyShipped, address_of, change_address
+from core.services.orders.address_change import AlreadyShipped, change_address
+from core.services.orders.addresses import address_of
 from tests.factories import add_warehouse, make_order, set_stock
 from tests.portal.conftest import sign_in
 from tests.portal.pages import soup, submit
+
+SYSTEM = Actor.system(via="test")
 
 
 def shipments_path(order) -> str:  # noqa: ANN001
@@ -102,9 +106,8 @@ def test_api_shipment_racing_an_address_change_is_serialised(db, integration):
     def change(n: int, ref: str) -> str:
         start.wait()
         try:
-            change_address(db, ref, {"recipient": "王五", "phone": "13700137000", "province": "广东省",
-                                     "city": "深圳市", "district": "南山区", "street": f"科技园 {n} 号 1201"},
-                           actor="customer", via="portal")
+            change_address(db, SYSTEM, ref, {"recipient": "王五", "phone": "13700137000", "province": "广东省",
+                                     "city": "深圳市", "district": "南山区", "street": f"科技园 {n} 号 1201"})
         except AlreadyShipped:
             return "refused"
         return "changed"

@@ -18,15 +18,18 @@ from core.email.address import normalize_email
 from core.email.console import read_outbox
 from core.errors import InvalidInput
 from core.models import Customer, OutboxMessage
+from core.services.actors import Actor
 from core.services.channels import ingest, ingest_batch
 from core.services.channels.ingest import IncomingOrder
-from core.services.messaging import outbox as notifications
-from core.services.orders.addresses import change_address
+from core.services.messaging import delivery
+from core.services.orders.address_change import change_address
 from core.services.orders.lifecycle import NewLine, NewOrder
 from core.sms import SmsReceipt
 from tests.factories import add_event, address, make_order, ship
 
 MAIL = "zhang.san@example.com"
+
+SYSTEM = Actor.system(via="test")
 
 
 class Mailbox:
@@ -108,9 +111,8 @@ def test_a_customer_without_an_email_address_gets_no_email(db):
 
 def test_only_receipt_events_get_an_email_copy(db):
     order = make_order(db, paid=True, customer_email=MAIL)
-    change_address(db, order.ref, {"recipient": "王五", "phone": "13700000000", "province": "浙江省",
-                                   "city": "杭州市", "district": "上城区", "street": "解放路 1 号 101 室"},
-                   actor="c", via="portal")
+    change_address(db, SYSTEM, order.ref, {"recipient": "王五", "phone": "13700000000", "province": "浙江省",
+                                   "city": "杭州市", "district": "上城区", "street": "解放路 1 号 101 室"})
     shipment = ship(db, order.ref)
     for tag, text in (("out_for_delivery", "派送中"), ("delivered", "已签收")):
         add_event(db, shipment.id, occurred_at=datetime.now(UTC), raw_text=text, tag=tag)
@@ -139,7 +141,7 @@ def test_the_email_goes_out_over_smtp_with_a_subject_per_event(db, smtp_server):
     mailbox = Mailbox()
     provider = smtp_server(mailbox)
     order = make_order(db, paid=True, customer_email=MAIL)
-    result = notifications.deliver_due(db, NoSms(), email=provider)
+    result = delivery.deliver_due(db, NoSms(), email=provider)
     assert (result.sent, result.retried, result.dead) == (2, 0, 0)
     [(sender, recipients, mail)] = mailbox.received
     assert sender == "orders@shop.example" and recipients == [MAIL]
@@ -155,14 +157,14 @@ def test_smtp_failure_is_retried_with_backoff_then_sent(db, smtp_server):
     provider = smtp_server(mailbox)
     make_order(db, paid=True, customer_email=MAIL)
     now = datetime.now(UTC)
-    notifications.deliver_due(db, NoSms(), email=provider, now=now)
+    delivery.deliver_due(db, NoSms(), email=provider, now=now)
     first = outbox(db, "email")[0]
     assert (first.status, first.attempts) == ("pending", 1) and "451" in first.last_error
     assert first.next_attempt_at == now + timedelta(seconds=30)
-    assert notifications.deliver_due(db, NoSms(), email=provider, now=now + timedelta(seconds=10)).retried == 0
-    assert notifications.deliver_due(db, NoSms(), email=provider, now=now + timedelta(seconds=31)).retried == 1
+    assert delivery.deliver_due(db, NoSms(), email=provider, now=now + timedelta(seconds=10)).retried == 0
+    assert delivery.deliver_due(db, NoSms(), email=provider, now=now + timedelta(seconds=31)).retried == 1
     assert outbox(db, "email")[0].next_attempt_at == now + timedelta(seconds=31 + 60)
-    assert notifications.deliver_due(db, NoSms(), email=provider, now=now + timedelta(seconds=95)).sent == 1
+    assert delivery.deliver_due(db, NoSms(), email=provider, now=now + timedelta(seconds=95)).sent == 1
     done = outbox(db, "email")[0]
     assert (done.status, done.attempts) == ("sent", 3) and len(mailbox.received) == 1
 
@@ -171,25 +173,25 @@ def test_an_email_is_dead_after_the_last_try(db, smtp_server):
     provider = smtp_server(Mailbox(refusals=100))
     make_order(db, paid=True, customer_email=MAIL)
     now = datetime.now(UTC)
-    for _ in range(notifications.MAX_ATTEMPTS):
-        notifications.deliver_due(db, NoSms(), email=provider, now=now)
+    for _ in range(delivery.MAX_ATTEMPTS):
+        delivery.deliver_due(db, NoSms(), email=provider, now=now)
         now += timedelta(hours=2)
     dead = outbox(db, "email")[0]
-    assert (dead.status, dead.attempts) == ("dead", notifications.MAX_ATTEMPTS) and "451" in dead.last_error
-    assert notifications.deliver_due(db, NoSms(), email=provider, now=now).dead == 0
+    assert (dead.status, dead.attempts) == ("dead", delivery.MAX_ATTEMPTS) and "451" in dead.last_error
+    assert delivery.deliver_due(db, NoSms(), email=provider, now=now).dead == 0
 
 
 def test_an_address_the_server_refuses_for_good_is_dead_at_once(db, smtp_server):
     provider = smtp_server(Mailbox(refuse_rcpt="550 5.1.1 no such user"))
     make_order(db, paid=True, customer_email=MAIL)
-    assert notifications.deliver_due(db, NoSms(), email=provider).dead == 1
+    assert delivery.deliver_due(db, NoSms(), email=provider).dead == 1
     assert outbox(db, "email")[0].status == "dead"
 
 
 def test_the_console_provider_writes_the_email_to_a_file(db, tmp_path):
     order = make_order(db, paid=True, customer_email=MAIL)
     provider = ConsoleEmail(tmp_path / "email-outbox.jsonl", sender="orders@shop.example")
-    assert notifications.deliver_due(db, NoSms(), email=provider).sent == 2
+    assert delivery.deliver_due(db, NoSms(), email=provider).sent == 2
     [written] = read_outbox(tmp_path / "email-outbox.jsonl")
     assert written["to"] == MAIL and written["subject"] == f"订单 {order.ref} 已付款成功"
 
@@ -322,13 +324,13 @@ def test_starttls_comes_before_the_login_and_the_servers_certificate_is_checked(
         trusting = SmtpEmail(host="127.0.0.1", port=controller.port, sender="orders@shop.example",
                              username="orders", password="s3cret", starttls=True, timeout=5,
                              tls_context=ssl.create_default_context(cafile=str(cert_file)))
-        assert notifications.deliver_due(db, NoSms(), email=trusting).sent == 2
+        assert delivery.deliver_due(db, NoSms(), email=trusting).sent == 2
         assert mailbox.logins == [("orders", "s3cret")] and len(mailbox.received) == 1
 
         make_order(db, paid=True, phone="13900139000", customer_email="li.si@example.com")
         default_trust = SmtpEmail(host="127.0.0.1", port=controller.port, sender="orders@shop.example",
                                   username="orders", password="s3cret", starttls=True, timeout=5)
-        result = notifications.deliver_due(db, NoSms(), email=default_trust)
+        result = delivery.deliver_due(db, NoSms(), email=default_trust)
         assert (result.sent, result.retried) == (1, 1)  # the text went; the e-mail waits for a trusted server
         assert "CERTIFICATE_VERIFY_FAILED" in outbox(db, "email")[-1].last_error
         assert len(mailbox.received) == 1

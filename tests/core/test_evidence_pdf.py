@@ -12,13 +12,16 @@ from core.config import get_settings
 from core.models import Shipment
 from core.pdf.evidence import render_evidence
 from core.pdf.signing import sign_pdf
+from core.services.actors import Actor
 from core.services.orders import lifecycle as order_service
-from core.services.orders.addresses import change_address
+from core.services.orders.address_change import change_address
 from core.services.tracking import evidence
 from core.services.tracking.events import append_events
 from tests.factories import add_terms, make_order
 
 CHINESE_TEXT = "【杭州市】快件已到达 杭州转运中心，下一站 上海浦东转运中心"
+
+SYSTEM = Actor.system(via="test")
 
 
 def pdf_text(pdf: bytes) -> str:
@@ -29,9 +32,8 @@ def pdf_text(pdf: bytes) -> str:
 def delivered_order(db):
     add_terms(db, version="2026.2")
     order = make_order(db, paid=True)
-    change_address(db, order.ref, {"recipient": "李四", "phone": "13912345678", "province": "上海市",
-                                   "city": "上海市", "district": "浦东新区", "street": "张杨路 500 号 1 栋 1201 室"},
-                   actor="customer", via="portal")
+    change_address(db, SYSTEM, order.ref, {"recipient": "李四", "phone": "13912345678", "province": "上海市",
+                                   "city": "上海市", "district": "浦东新区", "street": "张杨路 500 号 1 栋 1201 室"})
     shipment = order_service.mark_shipped(db, order.ref, carrier="SF", tracking_no="SF7788", actor="wh", via="api",
                                           at=datetime.now(UTC) - timedelta(days=3))
     now = datetime.now(UTC)

@@ -19,14 +19,17 @@ from core.config import get_settings
 from core.jobs import tasks
 from core.jobs.inprocess import Scheduler
 from core.models import JobRun, Order, OrderStatus, OutboxMessage
+from core.services.actors import Actor
 from core.services.orders import lifecycle as order_service
-from core.services.orders.addresses import change_address
+from core.services.orders.address_change import change_address
 from core.services.tracking.evidence import verify_order
 from tests.conftest import fresh_database_url
 from tests.factories import add_event, make_order
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = get_settings()
+
+SYSTEM = Actor.system(via="test")
 
 
 def shipped_order(db, *, promised_hours_ago: float):
@@ -81,9 +84,8 @@ def test_retention_anonymises_old_orders_and_keeps_the_evidence_verifiable(db):
 def test_retention_also_forgets_the_phone_and_address_other_records_picked_up(db):
     phone = "+8613912345678"
     old = make_order(db, paid=True, phone=phone, customer_email="li.si@example.com")
-    change_address(db, old.ref, {"recipient": "李四", "phone": "13912345678", "province": "浙江省", "city": "杭州市",
-                                 "district": "西湖区", "street": "文三路 99 号 7 幢 702 室"},
-                   actor=f"customer:{phone}", via="portal", owner_phone=phone)
+    change_address(db, Actor.customer(phone), old.ref, {"recipient": "李四", "phone": "13912345678", "province": "浙江省", "city": "杭州市",
+                                 "district": "西湖区", "street": "文三路 99 号 7 幢 702 室"})
     order_service.mark_shipped(db, old.ref, carrier="SF", tracking_no="SF5550001", actor="t", via="api",
                                at=datetime.now(UTC) - timedelta(days=3))
     with db.write() as session:
@@ -161,9 +163,8 @@ def test_a_worker_killed_mid_job_leaves_the_message_to_the_next(tmp_path, postgr
 
         db = Database(url)
         order = make_order(db)
-        change_address(db, order.ref, {"recipient": "王五", "phone": "13700000000", "province": "浙江省",
-                                       "city": "杭州市", "district": "上城区", "street": "解放路 1 号 101 室"},
-                       actor="c", via="portal")
+        change_address(db, SYSTEM, order.ref, {"recipient": "王五", "phone": "13700000000", "province": "浙江省",
+                                       "city": "杭州市", "district": "上城区", "street": "解放路 1 号 101 室"})
         workers.append(subprocess.Popen([*cli, "worker"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL, start_new_session=True))
         deadline = time.monotonic() + 60

@@ -6,13 +6,17 @@ import pytest
 from sqlmodel import select
 
 from core.models import OutboxMessage
+from core.services.actors import Actor
+from core.services.messaging import delivery
 from core.services.messaging import outbox as notifications
-from core.services.orders.addresses import change_address
+from core.services.orders.address_change import change_address
 from core.sms import SmsError, SmsReceipt
 from tests.factories import make_order
 
 NEW = {"recipient": "王五", "phone": "13700000000", "province": "浙江省", "city": "杭州市", "district": "上城区",
        "street": "解放路 1 号 101 室"}
+
+SYSTEM = Actor.system(via="test")
 
 
 class FlakyGateway:
@@ -39,7 +43,7 @@ def messages(db):
 def test_a_change_queues_its_message_in_the_same_transaction(db):
     order = make_order(db, paid=True)
     before = len(messages(db))
-    changed = change_address(db, order.ref, NEW, actor="c", via="portal")
+    changed = change_address(db, SYSTEM, order.ref, NEW)
     queued = messages(db)[before:]
     assert [m.event for m in queued] == ["address_changed"]
     assert queued[0].id == changed.message_id
@@ -51,23 +55,23 @@ def test_nothing_is_queued_when_the_change_fails(db):
     order = make_order(db, paid=True)
     before = len(messages(db))
     with pytest.raises(Exception, match="required"):
-        change_address(db, order.ref, {**NEW, "street": ""}, actor="c", via="portal")
+        change_address(db, SYSTEM, order.ref, {**NEW, "street": ""})
     assert len(messages(db)) == before
 
 
 def test_retries_with_backoff_then_success(db):
     order = make_order(db)
-    change_address(db, order.ref, NEW, actor="c", via="portal")
+    change_address(db, SYSTEM, order.ref, NEW)
     gateway, now = FlakyGateway(failures=2), datetime.now(UTC)
-    assert notifications.deliver_due(db, gateway, now=now).retried == 1
+    assert delivery.deliver_due(db, gateway, now=now).retried == 1
     first = [m for m in messages(db) if m.event == "address_changed"][0]
     assert first.status == "pending" and first.attempts == 1 and first.last_error == "gateway timeout"
     assert first.next_attempt_at == now + timedelta(seconds=30)
-    assert notifications.deliver_due(db, gateway, now=now + timedelta(seconds=10)).retried == 0  # not due yet
-    assert notifications.deliver_due(db, gateway, now=now + timedelta(seconds=31)).retried == 1
+    assert delivery.deliver_due(db, gateway, now=now + timedelta(seconds=10)).retried == 0  # not due yet
+    assert delivery.deliver_due(db, gateway, now=now + timedelta(seconds=31)).retried == 1
     second = [m for m in messages(db) if m.event == "address_changed"][0]
     assert second.next_attempt_at == now + timedelta(seconds=31 + 60)
-    assert notifications.deliver_due(db, gateway, now=now + timedelta(seconds=95)).sent == 1
+    assert delivery.deliver_due(db, gateway, now=now + timedelta(seconds=95)).sent == 1
     done = [m for m in messages(db) if m.event == "address_changed"][0]
     assert done.status == "sent" and done.attempts == 3 and done.provider_message_id == "m3"
     assert len(gateway.accepted) == 1
@@ -75,27 +79,27 @@ def test_retries_with_backoff_then_success(db):
 
 def test_dead_letter_after_the_last_try(db):
     order = make_order(db)
-    change_address(db, order.ref, NEW, actor="c", via="portal")
+    change_address(db, SYSTEM, order.ref, NEW)
     gateway, now = FlakyGateway(failures=100), datetime.now(UTC)
-    for _ in range(notifications.MAX_ATTEMPTS):
-        notifications.deliver_due(db, gateway, now=now)
+    for _ in range(delivery.MAX_ATTEMPTS):
+        delivery.deliver_due(db, gateway, now=now)
         now += timedelta(hours=2)
     dead = [m for m in messages(db) if m.event == "address_changed"][0]
-    assert dead.status == "dead" and dead.attempts == notifications.MAX_ATTEMPTS
-    notifications.deliver_due(db, gateway, now=now + timedelta(days=1))
-    assert gateway.calls == notifications.MAX_ATTEMPTS
-    assert notifications.stats(db).by_status["dead"] == 1
+    assert dead.status == "dead" and dead.attempts == delivery.MAX_ATTEMPTS
+    delivery.deliver_due(db, gateway, now=now + timedelta(days=1))
+    assert gateway.calls == delivery.MAX_ATTEMPTS
+    assert delivery.stats(db).by_status["dead"] == 1
 
 
 def test_a_message_left_by_a_dead_worker_is_sent_after_its_lease(db):
     order = make_order(db)
-    change_address(db, order.ref, NEW, actor="c", via="portal")
+    change_address(db, SYSTEM, order.ref, NEW)
     now = datetime.now(UTC)
-    claimed = notifications._claim(db, now, 10, None, timedelta(minutes=5))  # ...and the worker dies here
+    claimed = delivery._claim(db, now, 10, None, timedelta(minutes=5))  # ...and the worker dies here
     assert [m.status for m in claimed] == ["sending"]
     gateway = FlakyGateway(failures=0)
-    assert notifications.deliver_due(db, gateway, now=now + timedelta(minutes=1)).sent == 0
-    assert notifications.deliver_due(db, gateway, now=now + timedelta(minutes=6)).sent == 1
+    assert delivery.deliver_due(db, gateway, now=now + timedelta(minutes=1)).sent == 0
+    assert delivery.deliver_due(db, gateway, now=now + timedelta(minutes=6)).sent == 1
 
 
 def test_the_same_fact_is_queued_once(db):
@@ -116,14 +120,14 @@ def test_an_edited_template_is_used_and_a_broken_one_falls_back(db):
     order = make_order(db)
     with db.write() as session:
         session.add(MessageTemplate(event="address_changed", locale="zh_CN", body="【改】{ref} 新地址 {place}"))
-    change_address(db, order.ref, NEW, actor="c", via="portal")
+    change_address(db, SYSTEM, order.ref, NEW)
     assert [m for m in messages(db) if m.event == "address_changed"][0].body.startswith(f"【改】{order.ref} 新地址")
     with db.write() as session:
         template = session.exec(select(MessageTemplate)).one()
         template.body = "{nonexistent}"
         session.add(template)
     other = make_order(db)
-    change_address(db, other.ref, NEW, actor="c", via="portal")
+    change_address(db, SYSTEM, other.ref, NEW)
     assert "{nonexistent}" not in messages(db)[-1].body
 
 

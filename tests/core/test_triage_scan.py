@@ -11,9 +11,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel, select
 
 from core.models import Order, OrderTag, TriageRule
+from core.services.actors import Actor
 from core.services.disputes import cases as disputes
 from core.services.identity.staff import create_staff
-from core.services.orders.addresses import change_address
+from core.services.orders.address_change import change_address
 from core.services.triage.engine import preview, scan
 from core.services.triage.queue import resolve
 from core.services.triage.rules import spec_of
@@ -32,6 +33,8 @@ from tests.triage_factories import (
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 H = timedelta(hours=1)
+
+SYSTEM = Actor.system(via="test")
 
 
 @pytest.fixture
@@ -92,8 +95,7 @@ def test_a_new_situation_after_resolution_opens_a_new_tag(db, hz, agent):
     order = paid_order(db, at=NOW - 2 * H, warehouse_id=hz.id, address=address(street="文三路 100 号菜鸟驿站"))
     scan(db, NOW)
     resolve(db, agent, open_tags(db)[0].id, "已确认", now=NOW)
-    change_address(db, order.ref, {**address(street="古墩路 8 号丰巢快递柜").as_dict(), "phone": "13800138000"},
-                   actor="customer", via="portal")
+    change_address(db, SYSTEM, order.ref, {**address(street="古墩路 8 号丰巢快递柜").as_dict(), "phone": "13800138000"})
     assert scan(db, NOW + H).opened == 1
     assert [json.loads(t.detail)["word"] for t in open_tags(db)] == ["快递柜"]
     assert len(all_tags(db)) == 2

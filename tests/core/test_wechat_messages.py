@@ -16,7 +16,7 @@ from sqlmodel import select
 from core.db import Database
 from core.models import OutboxMessage, WechatAccessToken, WechatBinding, utcnow
 from core.services.identity import wechat_login as wechat_service
-from core.services.messaging import outbox as notifications
+from core.services.messaging import delivery
 from core.services.messaging.wechat_tokens import TokenStore, WechatSender
 from core.services.orders import lifecycle as order_service
 from core.wechat import WechatApiError, WechatClient
@@ -69,8 +69,8 @@ def test_shipping_news_goes_by_wechat_to_a_linked_customer(db, wechat):
     [message] = outbox(db, event="shipped")
     assert message.channel == "wechat" and message.recipient == DEVICE_OPENID
 
-    with notifications.wechat_sender(db, wechat_settings_now()) as sender:
-        result = notifications.deliver_due(db, FlakyGateway(0), wechat=sender, ids=[message.id])
+    with delivery.wechat_sender(db, wechat_settings_now()) as sender:
+        result = delivery.deliver_due(db, FlakyGateway(0), wechat=sender, ids=[message.id])
     assert result.sent == 1
     [sent] = [m for m in received(wechat) if m["template_id"] == "tpl-shipped"]
     assert sent["touser"] == DEVICE_OPENID
@@ -198,11 +198,11 @@ def test_outage_retries_then_dead_then_one_text_message_instead(db, wechat):
     gateway = FlakyGateway(0)
     base = datetime.now(UTC)
     rounds = []
-    with notifications.wechat_sender(db, wechat_settings_now()) as sender:
+    with delivery.wechat_sender(db, wechat_settings_now()) as sender:
         for hour in range(1, 9):
-            rounds.append(notifications.deliver_due(db, gateway, wechat=sender, now=base + timedelta(hours=hour)))
+            rounds.append(delivery.deliver_due(db, gateway, wechat=sender, now=base + timedelta(hours=hour)))
     [wechat_message] = outbox(db, event="shipped", channel="wechat")
-    assert wechat_message.status == "dead" and wechat_message.attempts == notifications.MAX_ATTEMPTS
+    assert wechat_message.status == "dead" and wechat_message.attempts == delivery.MAX_ATTEMPTS
     assert "503" in wechat_message.last_error
     # The order confirmation went by WeChat too: one text message for each dead WeChat message.
     assert sum(r.fallbacks for r in rounds) == len(outbox(db, channel="wechat", status="dead")) == 2
@@ -213,7 +213,7 @@ def test_outage_retries_then_dead_then_one_text_message_instead(db, wechat):
     assert len(shipped_texts) == 1 and order.ref in shipped_texts[0]
     # Another look at the dead message queues nothing more.
     with db.write() as session:
-        assert notifications._queue_fallback(session, session.get(OutboxMessage, wechat_message.id)) is False
+        assert delivery._queue_fallback(session, session.get(OutboxMessage, wechat_message.id)) is False
     assert len(outbox(db, event="shipped", channel="sms")) == 1
 
 
@@ -222,8 +222,8 @@ def test_unfollowed_account_falls_back_at_once(db, wechat):
     shipped_order(db)
     httpx.post(f"{wechat}/_sim/unsubscribe", params={"openid": DEVICE_OPENID})
     [message] = outbox(db, event="shipped")
-    with notifications.wechat_sender(db, wechat_settings_now()) as sender:
-        result = notifications.deliver_due(db, FlakyGateway(0), wechat=sender, ids=[message.id])
+    with delivery.wechat_sender(db, wechat_settings_now()) as sender:
+        result = delivery.deliver_due(db, FlakyGateway(0), wechat=sender, ids=[message.id])
     assert result.dead == 1 and result.fallbacks == 1 and result.retried == 0
     [dead] = outbox(db, id=message.id)
     assert "43004" in dead.last_error
@@ -237,8 +237,8 @@ def test_link_removed_before_delivery_sends_a_text_message_instead(db, wechat):
         binding = session.exec(select(WechatBinding)).one()
     wechat_service.unlink(db, "+8613800138000", binding.id)
     [message] = outbox(db, event="shipped")
-    with notifications.wechat_sender(db, wechat_settings_now()) as sender:
-        notifications.deliver_due(db, FlakyGateway(0), wechat=sender, ids=[message.id])
+    with delivery.wechat_sender(db, wechat_settings_now()) as sender:
+        delivery.deliver_due(db, FlakyGateway(0), wechat=sender, ids=[message.id])
     assert received(wechat) == []
     [fallback] = outbox(db, event="shipped", channel="sms")
     assert "ZT7700123" in fallback.body
@@ -273,7 +273,7 @@ def test_orders_imported_in_bulk_confirm_by_wechat_to_linked_customers_as_one_by
 
 def test_the_access_token_is_encrypted_at_rest(db, wechat):
     sender_settings = wechat_settings_now()
-    with notifications.wechat_sender(db, sender_settings) as sender:
+    with delivery.wechat_sender(db, sender_settings) as sender:
         token = sender.tokens.current()
     assert token
     with db.engine.connect() as conn:

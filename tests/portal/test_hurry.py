@@ -11,6 +11,7 @@ import pytest
 from sqlmodel import select
 
 from core.models import OrderStatus, WarehouseTask
+from core.services.actors import Actor
 from core.services.orders import hurry
 from core.services.orders import lifecycle as order_service
 from tests.factories import add_warehouse, make_order, refund, set_stock
@@ -79,7 +80,7 @@ def test_second_hurry_within_a_day_is_already_hurried(alice, db, cast, htmx):
 
 def test_hurry_counts_again_after_a_day(alice, db, cast):
     ref = cast.alice_paid.ref
-    earlier = hurry.hurry(db, ref, owner_phone="+8613800138000", actor="customer", via="portal",
+    earlier = hurry.hurry(db, Actor.customer("+8613800138000"), ref,
                           now=datetime.now(UTC) - timedelta(hours=25))
     assert earlier.outcome == hurry.HurryOutcome.PRIORITISED
     assert answer_shown(alice, ref, htmx=True) == PRIORITISED

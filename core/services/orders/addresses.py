@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
 
-from core.db import Database
-from core.errors import DomainError, InvalidInput
+from core.errors import InvalidInput
 from core.i18n import N_
-from core.models import Order, OrderStatus, ServiceTerms, WarehouseTask, utcnow
+from core.models import Order
 from core.phones import normalize_phone
 
 logger = logging.getLogger("orderdesk.addresses")
@@ -121,76 +118,6 @@ def mask_name(name: str) -> str:
 def masked_one_line(address: ShippingAddress) -> str:
     """Down to the district only: where the parcel goes, not whose door."""
     return f"{address.province}{address.city}{address.district}"
-
-
-class AlreadyShipped(DomainError):
-    """The parcel has left (or the order is closed): the address can no longer change here."""
-
-
-@dataclass(frozen=True)
-class AddressChanged:
-    ref: str
-    old: ShippingAddress
-    new: ShippingAddress
-    expected_delivery: datetime | None
-    message_id: int | None = None
-
-
-def change_address(
-    db: Database,
-    ref: str,
-    raw: dict[str, str],
-    *,
-    actor: str,
-    via: str,
-    owner_phone: str | None = None,
-    now: datetime | None = None,
-) -> AddressChanged:
-    """Change the address of an order that has not shipped.
-
-    The check and the change happen under the order's row lock (on SQLite, in
-    a BEGIN IMMEDIATE transaction), the same lock the warehouse takes to mark
-    the order shipped, so exactly one of the two wins. `owner_phone` limits the
-    change to that customer's orders (None for staff).
-    """
-    from core.config import get_settings
-    from core.services.messaging import outbox as notifications
-    from core.services.orders import lifecycle as order_service
-
-    new = validate_address(raw)
-    now = now or utcnow()
-    with db.write() as session:
-        order = order_service.lock_owned_order(session, ref, owner_phone)
-        status = OrderStatus(order.status)
-        if status == OrderStatus.CANCELLED:
-            raise AlreadyShipped(N_("This order is cancelled; there is no parcel to redirect."))
-        if status not in order_service.NOT_YET_SHIPPED:
-            raise AlreadyShipped(N_("This order has already shipped, so the address can no longer be changed here."))
-        old = address_of(order)
-        if old == new:
-            raise InvalidInput("street", N_("This is already the delivery address of the order."))
-        apply_address(order, new)
-        order.updated_at = now
-        terms = session.get(ServiceTerms, order.terms_id) if order.terms_id else None
-        delivery_days = terms.delivery_within_days if terms else 5
-        expected = max(filter(None, [order.promised_delivery_by, now + timedelta(days=delivery_days)]))
-        session.add(order)
-        order_service.record(
-            session, order, "address_changed", actor=actor, via=via, at=now,
-            detail={"old": old.as_dict(), "new": new.as_dict()},
-        )
-        session.add(
-            WarehouseTask(
-                order_id=order.id, warehouse_id=order.warehouse_id, kind="address_changed", created_at=now,
-                detail=json.dumps({"ref": ref, "new": new.as_dict()}, ensure_ascii=False),
-            )
-        )
-        message = notifications.enqueue(session, order, "address_changed", {
-            "place": masked_one_line(new), "recipient": mask_name(new.recipient),
-            "expected": expected.astimezone(get_settings().tz).strftime("%m-%d")})
-        session.flush()
-    return AddressChanged(ref=ref, old=old, new=new, expected_delivery=expected,
-                          message_id=message.id if message else None)
 
 
 def present(address: ShippingAddress, *, full: bool) -> dict[str, str]:

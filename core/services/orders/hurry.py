@@ -17,6 +17,7 @@ from sqlmodel import select
 from core.db import Database
 from core.i18n import N_
 from core.models import OrderHistory, OrderLine, OrderStatus, SkuStock, WarehouseTask, utcnow
+from core.services.actors import Actor
 
 HURRY_EVERY = timedelta(hours=24)
 
@@ -52,15 +53,14 @@ class HurryAnswer:
         return HURRY_MESSAGES[self.outcome]
 
 
-def hurry(db: Database, ref: str, *, owner_phone: str | None, actor: str, via: str,
-          now: datetime | None = None) -> HurryAnswer:
+def hurry(db: Database, actor: Actor, ref: str, *, now: datetime | None = None) -> HurryAnswer:
     from core.services.orders import lifecycle as order_service
 
     now = now or utcnow()
     with db.write() as session:
-        order = order_service.lock_owned_order(session, ref, owner_phone)
+        order = order_service.lock_for(session, actor, ref)
         answer = _assess(session, order, now)
-        order_service.record(session, order, "hurry", actor=actor, via=via, at=now,
+        order_service.record(session, order, "hurry", actor=actor.name, via=actor.via, at=now,
                              detail={"outcome": answer.outcome.value, **answer.params})
         if answer.outcome == HurryOutcome.PRIORITISED:
             order.is_priority = True

@@ -33,6 +33,7 @@ from core.models import (
     utcnow,
 )
 from core.phones import normalize_phone
+from core.services.actors import Actor, ActorKind
 from core.services.orders.addresses import ShippingAddress, address_of, apply_address
 
 ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
@@ -247,13 +248,14 @@ def transition(
         stock.release(session, order)
 
 
-def lock_owned_order(session: Session, ref: str, owner_phone: str | None) -> Order:
-    """lock_order, and for a customer (owner_phone given) only their own: another's is NotFound."""
+def lock_for(session: Session, actor: Actor, ref: str) -> Order:
+    """lock_order, limited to what the actor may touch: another customer's order, or another
+    warehouse's for warehouse staff, is NotFound, checked under the same row lock as the change."""
     order = lock_order(session, ref)
-    if owner_phone is not None:
-        customer = session.get(Customer, order.customer_id)
-        if customer is None or customer.phone != owner_phone:
-            raise NotFound(N_("No such order."))
+    owner_phone = session.exec(select(Customer.phone).where(Customer.id == order.customer_id)).first() \
+        if actor.kind == ActorKind.CUSTOMER else None
+    if not actor.may_see(order, owner_phone):
+        raise NotFound(N_("No such order."))
     return order
 
 

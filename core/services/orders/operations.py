@@ -12,14 +12,14 @@ from sqlmodel import select
 from core.db import Database
 from core.jobs.tasks import JOBS
 from core.models import JobRun, Order, OrderStatus, UTCDateTime, utcnow
-from core.services.messaging import outbox as notifications
+from core.services.messaging import delivery
 
 
 @dataclass
 class HealthFigures:
     orders_by_hour: dict[str, Counter]  # channel -> {hour label: count}
     hours: list[datetime]
-    outbox: notifications.OutboxStats
+    outbox: delivery.OutboxStats
     job_lag: list[tuple[str, datetime | None, float | None, str]]  # name, last finished, seconds late, outcome
     overdue_shipments: int
     status_counts: Counter
@@ -46,7 +46,7 @@ def figures(db: Database, now: datetime | None = None, hours: int = 24) -> Healt
         late = None if finished is None else max((now - finished - job.every).total_seconds(), 0.0)
         lag.append((job.name, finished, late, run.outcome if run else ""))
     return HealthFigures(orders_by_hour=dict(per_channel), hours=[since + timedelta(hours=i) for i in range(hours)],
-                         outbox=notifications.stats(db), job_lag=lag, overdue_shipments=overdue,
+                         outbox=delivery.stats(db), job_lag=lag, overdue_shipments=overdue,
                          status_counts=statuses, import_errors=_import_errors(db, now))
 
 

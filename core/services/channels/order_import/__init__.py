@@ -255,7 +255,8 @@ def read_ahead(batches: Iterator[list], depth: int = 2) -> Iterator[list]:
 
 def _record(db: Database, summary: ImportSummary, *, started: datetime, actor: str, via: str,
             staff: Staff | None, client_ip: str) -> None:
-    from core.services import audit
+    from core.services.actors import Actor
+    from core.services.audit import trail as audit
 
     with db.write() as session:
         run = ImportRun(
@@ -269,7 +270,7 @@ def _record(db: Database, summary: ImportSummary, *, started: datetime, actor: s
         session.flush()
         summary.run_id = run.id
         if staff is not None:
-            audit.append(session, staff=staff, action="import_orders", client_ip=client_ip, detail={
+            audit.append(session, Actor.staff_member(staff, via=via, client_ip=client_ip), "import_orders", detail={
                 "run": run.id, "file": summary.file_name, "channel": summary.channel, "mapping": summary.mapping,
                 "new": summary.new, "updated": summary.updated, "unchanged": summary.unchanged,
                 "rejected": summary.rejected})
