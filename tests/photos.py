@@ -32,6 +32,13 @@ def png_bytes(size: tuple[int, int] = (40, 30)) -> bytes:
     return out.getvalue()
 
 
+def png_of(size: tuple[int, int]) -> bytes:
+    """A plain grey PNG: a large canvas compresses to a small file (49 MP in about 50 KB)."""
+    out = io.BytesIO()
+    Image.new("L", size, 128).save(out, format="PNG")
+    return out.getvalue()
+
+
 @contextmanager
 def local_s3_server() -> Iterator[str]:
     """moto's S3-compatible server on loopback (a real HTTP server in a thread); yields its URL."""

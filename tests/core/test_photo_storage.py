@@ -16,7 +16,7 @@ from core.services.disputes.photos import MAX_PHOTO_BYTES, Upload
 from core.storage import PhotoNotFound, get_photo_storage
 from core.storage.local import LocalStorage
 from core.storage.s3 import S3Storage
-from tests.photos import jpeg_with_gps, local_s3_server, png_bytes
+from tests.photos import jpeg_with_gps, local_s3_server, png_bytes, png_of
 
 
 @pytest.fixture(scope="module")
@@ -135,3 +135,37 @@ def test_webp_is_accepted():
     webp = io.BytesIO()
     Image.new("RGB", (30, 20), (1, 2, 3)).save(webp, format="WEBP")
     assert photos.prepare(Upload("x.webp", webp.getvalue())).width == 30
+
+
+def _header_only(png: bytes) -> bytes:
+    """The PNG's signature and IHDR (its size) with the pixel data cut off: decoding it would fail,
+    so a refusal that names the pixels proves the photo was priced from its header, never decoded."""
+    return png[:64]
+
+
+def test_a_49_megapixel_png_is_refused_from_its_header_before_any_decoding():
+    bomb = _header_only(png_of((7000, 7000)))
+    with pytest.raises(InvalidInput) as refused:
+        photos.prepare_all([Upload("bomb.png", bomb)])
+    assert refused.value.field == "photos" and "too many pixels" in refused.value.message
+
+
+def test_six_large_pngs_are_refused_together_before_the_first_is_decoded():
+    large = _header_only(png_of((4000, 3250)))  # 13 MP each: each alone is allowed, six are not
+    with pytest.raises(InvalidInput) as refused:
+        photos.prepare_all([Upload(f"{n}.png", large) for n in range(6)])
+    assert "too large together" in refused.value.message
+
+
+def test_a_50_megapixel_jpeg_is_decoded_at_a_reduced_scale_and_kept():
+    assert photos.decode_cost("JPEG", 8160, 6120) == 4080 * 3060
+    jpeg = io.BytesIO()
+    Image.new("RGB", (8160, 6120), (90, 120, 150)).save(jpeg, format="JPEG")
+    prepared = photos.prepare(Upload("phone.jpg", jpeg.getvalue()))
+    assert max(prepared.width, prepared.height) == photos.MAX_EDGE
+
+
+def test_a_png_decodes_at_full_size_so_its_limit_is_lower():
+    assert photos.decode_cost("PNG", 8160, 6120) == 8160 * 6120
+    with pytest.raises(InvalidInput, match="too many pixels"):
+        photos.prepare(Upload("big.png", _header_only(png_of((5000, 4000)))))
