@@ -341,3 +341,45 @@ def test_orders_for_a_stocked_warehouse_reserve_their_units(db, tmp_path):
     assert counts(run(db, write_csv(tmp_path / "w.csv", TAOBAO, rows), warehouse_id=warehouse.id)) == (2, 0, 0, 0)
     with db.read() as session:
         assert session.exec(select(SkuStock)).one().reserved == 2
+
+
+def _workbook_with_a_bomb(path, inflated_mb: int):  # noqa: ANN001, ANN202
+    """A real workbook with one more part that inflates to `inflated_mb` MB of zeros (about 1000:1)."""
+    import zipfile
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.active.append(TAOBAO)
+    workbook.active.append(taobao_row("B1"))
+    workbook.save(path)
+    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as archive, \
+            archive.open("xl/media/padding.bin", "w") as part:
+        chunk = b"\0" * (1 << 20)
+        for _ in range(inflated_mb):
+            part.write(chunk)
+    return path
+
+
+def test_an_xlsx_that_inflates_a_thousandfold_is_refused_before_it_is_parsed(db, tmp_path):
+    summary = run(db, _workbook_with_a_bomb(tmp_path / "bomb.xlsx", inflated_mb=8))
+    assert summary.failure and "unpacks to more than" in summary.failure
+    assert counts(summary) == (0, 0, 0, 0) and orders(db) == {}
+
+
+def test_an_xlsx_over_the_inflated_size_limit_is_refused(db, tmp_path, monkeypatch):
+    from core.services.channels.order_import import reader
+
+    path = _workbook_with_a_bomb(tmp_path / "big.xlsx", inflated_mb=0)
+    monkeypatch.setattr(reader, "MAX_XLSX_INFLATED_BYTES", 4096)  # the workbook's own parts pass 4 KB
+    summary = run(db, path)
+    assert summary.failure and "unpacks to more than" in summary.failure
+    assert orders(db) == {}
+
+
+def test_a_file_with_more_rows_than_the_limit_stops_with_a_clear_failure(db, tmp_path, monkeypatch):
+    from core.services.channels.order_import import reader
+
+    monkeypatch.setattr(reader, "MAX_ROWS", 2)
+    summary = run(db, write_csv(tmp_path / "many.csv", TAOBAO, [taobao_row(f"R{n}") for n in range(3)]))
+    assert summary.failure and "more than %(n)s rows" in summary.failure
