@@ -9,8 +9,10 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta, Struct
 
+from core.models.types import MAX_MINOR_UNITS
+
 AwareTime = Annotated[datetime, Meta(tz=True, description="RFC 3339 with its offset, e.g. 2026-11-22T14:03:00+08:00")]
-Minor = Annotated[int, Meta(ge=0, description="integer minor units (fen): 19.90 CNY is 1990")]
+Minor = Annotated[int, Meta(ge=0, le=MAX_MINOR_UNITS, description="integer minor units (fen): 19.90 CNY is 1990")]
 ChannelName = Literal["taobao", "jd", "pinduoduo", "douyin", "shopify", "own_shop"]
 OrderStatusName = Literal["pending_payment", "paid", "picking", "shipped", "delivered", "cancelled", "refunded"]
 CarrierCode = Literal["SF", "ZTO", "YTO", "JD", "EMS"]

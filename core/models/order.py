@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Optional
 from sqlalchemy import Index, Text, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel
 
-from core.models.types import UTCDateTime, utcnow
+from core.models.types import MINOR_UNITS, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from core.models.customer import Customer
@@ -58,12 +58,13 @@ class Order(SQLModel, table=True):
     status: str = Field(max_length=20, default=OrderStatus.PENDING_PAYMENT)
 
     currency: str = Field(max_length=3, default="CNY")
-    items_total_minor: int = 0
-    shipping_minor: int = 0
-    discount_minor: int = 0
-    total_minor: int = 0
+    # Money in minor units, in 64-bit columns: a 32-bit column ends at ¥21,474,836.47.
+    items_total_minor: int = Field(default=0, sa_type=MINOR_UNITS)
+    shipping_minor: int = Field(default=0, sa_type=MINOR_UNITS)
+    discount_minor: int = Field(default=0, sa_type=MINOR_UNITS)
+    total_minor: int = Field(default=0, sa_type=MINOR_UNITS)
     # What the payment callback reported; may differ from total_minor (a payment anomaly).
-    paid_minor: int | None = None
+    paid_minor: int | None = Field(default=None, sa_type=MINOR_UNITS)
 
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
@@ -122,7 +123,7 @@ class OrderLine(SQLModel, table=True):
     sku: str = Field(max_length=64)
     name: str = Field(max_length=200)
     quantity: int
-    unit_price_minor: int
+    unit_price_minor: int = Field(sa_type=MINOR_UNITS)
     # Units held for this line in the warehouse's stock (fewer than quantity when short).
     reserved_qty: int = 0
 

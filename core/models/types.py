@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Text
+from sqlalchemy import BigInteger, DateTime, Integer, Text
 from sqlalchemy.types import TypeDecorator
+
+# Money in minor units: 64-bit on PostgreSQL (a 32-bit column ends at ¥21,474,836.47). SQLite keeps
+# every INTEGER in up to 8 bytes already, so its declared type stays INTEGER.
+MINOR_UNITS = BigInteger().with_variant(Integer(), "sqlite")
+# The largest amount accepted anywhere (validation refuses more): ¥10,000,000,000.00, far inside
+# 64 bits, so a sum of lines or a quantity times a price cannot overflow either.
+MAX_MINOR_UNITS = 1_000_000_000_000
 
 
 class UTCDateTime(TypeDecorator):

@@ -171,3 +171,32 @@ def test_an_order_with_the_customers_email_stores_it_and_a_wrong_one_is_named(ap
         orders = session.exec(select(Order.channel_order_no)).all()
     assert customer.email == "Zhang.San@example.com"
     assert sorted(orders) == ["TB-MAIL-1", "TB-MAIL-2"]
+
+
+def test_an_order_over_twenty_one_million_yuan_is_stored_to_the_fen(api, db):
+    """¥22,000,000.01 overflowed the 32-bit money columns of PostgreSQL."""
+    payload = order_payload(channel_order_no="BIG-1")
+    payload["lines"] = [{"sku": "GOLD-1", "name": "金条", "quantity": 1, "unit_price_minor": 2_200_000_001}]
+    response = api.post("/api/v1/orders", payload)
+    assert response.status_code in (200, 201), response.text
+    order = stored(db, "BIG-1")
+    assert order.items_total_minor == 2_200_000_001
+    with db.read() as session:
+        assert session.exec(select(OrderLine.unit_price_minor).where(OrderLine.order_id == order.id)).one() \
+            == 2_200_000_001
+
+
+def test_amounts_past_the_upper_bound_are_named_not_a_server_error(api, db):
+    payload = order_payload(channel_order_no="HUGE-1")
+    payload["lines"][0]["unit_price_minor"] = 2 ** 63
+    response = api.post("/api/v1/orders", payload)
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["results"][0]["errors"]] == ["lines[0].unit_price_minor"]
+
+    payload = order_payload(channel_order_no="HUGE-2")
+    payload["lines"] = [{"sku": "GOLD-1", "name": "金条", "quantity": 99_999, "unit_price_minor": 999_999_999_999}]
+    response = api.post("/api/v1/orders", payload)
+    assert response.status_code == 422
+    assert "is not accepted" in response.json()["results"][0]["errors"][0]["message"]
+    with db.read() as session:
+        assert session.exec(select(Order)).all() == []

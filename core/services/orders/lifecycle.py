@@ -32,6 +32,7 @@ from core.models import (
     TrackingTag,
     utcnow,
 )
+from core.models.types import MAX_MINOR_UNITS
 from core.phones import normalize_phone
 from core.services.actors import Actor, ActorKind
 from core.services.orders.addresses import ShippingAddress, address_of, apply_address
@@ -49,6 +50,7 @@ ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 }
 
 # Statuses in which the parcel has not left the warehouse: the address may still change.
+MAX_QUANTITY = 100_000
 NOT_YET_SHIPPED = frozenset({OrderStatus.PENDING_PAYMENT, OrderStatus.PAID, OrderStatus.PICKING})
 
 _CHANNELS = frozenset(Channel)
@@ -107,11 +109,17 @@ def check_new_order(new: NewOrder) -> None:
     for line in new.lines:
         if line.quantity <= 0:
             raise InvalidInput("lines", N_("Quantity must be at least 1 (SKU %(sku)s)."), sku=line.sku)
+        if line.quantity > MAX_QUANTITY:
+            raise InvalidInput("lines", N_("A quantity of more than %(n)s is not accepted (SKU %(sku)s)."),
+                               n=MAX_QUANTITY, sku=line.sku)
         if line.unit_price_minor < 0:
             raise InvalidInput("lines", N_("A unit price cannot be negative (SKU %(sku)s)."), sku=line.sku)
     if new.shipping_minor < 0 or new.discount_minor < 0:
         raise InvalidInput("amount", N_("Shipping and discount cannot be negative."))
     items_total = sum(line.quantity * line.unit_price_minor for line in new.lines)
+    amounts = [items_total, new.shipping_minor, new.discount_minor]
+    if any(amount > MAX_MINOR_UNITS for amount in amounts):
+        raise InvalidInput("amount", N_("An amount over %(max)s is not accepted."), max=f"{MAX_MINOR_UNITS // 100:,}")
     if items_total + new.shipping_minor - new.discount_minor < 0:
         raise InvalidInput("amount", N_("The discount is larger than the order."))
 

@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from core.errors import InvalidInput
 from core.i18n import N_
+from core.models.types import MAX_MINOR_UNITS
 from core.services.orders.addresses import PROVINCES
 
 _CURRENCY_MARKS = str.maketrans("", "", "¥￥$,， \u00a0")
@@ -19,7 +20,7 @@ _PLAIN_AMOUNT = re.compile(r"(\d{1,15})(?:\.(\d{1,2}))?$")
 def amount_minor(field: str, text: str, *, required: bool = True) -> int:
     """'12.30' -> 1230. Integers and Decimal all the way: no float ever touches money."""
     plain = _PLAIN_AMOUNT.match(text or "")
-    if plain:
+    if plain and len(plain.group(1)) <= 10:  # longer: checked against the upper bound below
         return int(plain.group(1)) * 100 + int((plain.group(2) or "0").ljust(2, "0"))
     cleaned = (text or "").translate(_CURRENCY_MARKS)
     if not cleaned:
@@ -36,7 +37,10 @@ def amount_minor(field: str, text: str, *, required: bool = True) -> int:
         raise InvalidInput(field, N_("%(value)s has more than two decimals."), value=text)
     if value < 0:
         raise InvalidInput(field, N_("An amount cannot be negative."))
-    return int(value.quantize(Decimal("0.01")) * 100)
+    minor = int(value.quantize(Decimal("0.01")) * 100)
+    if minor > MAX_MINOR_UNITS:
+        raise InvalidInput(field, N_("An amount over %(max)s is not accepted."), max=f"{MAX_MINOR_UNITS // 100:,}")
+    return minor
 
 
 def quantity(field: str, text: str) -> int:
