@@ -20,6 +20,7 @@ from litestar.template.config import TemplateConfig
 from admin import admin_router
 from api import api_router
 from core import errors as domain_errors
+from core import logs
 from core.config import PROJECT_ROOT, Settings, get_settings
 from core.db import POOL_SIZE, Database, get_database
 from core.jobs.inprocess import start_if_elected, stop_elected
@@ -49,9 +50,7 @@ async def limit_request_threads() -> None:
 def create_app(settings: Settings | None = None, db: Database | None = None) -> Litestar:
     settings = settings or get_settings()
     database = db or get_database(settings.database_url)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Outgoing request lines from httpx (SMS, carriers) are noise at INFO.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logs.configure(logging.INFO)
 
     def provide_db(state: State) -> Database:
         return state.db

@@ -55,10 +55,14 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
             pool_size=POOL_SIZE,
             max_overflow=16,
+            hide_parameters=True,
         )
         _prepare_sqlite(engine)
         return engine
-    return create_engine(url, echo=echo, pool_size=POOL_SIZE, max_overflow=20, pool_pre_ping=True)
+    # hide_parameters: a refused INSERT's error (logged with its traceback) would otherwise carry the
+    # customer's name, phone and street.
+    return create_engine(url, echo=echo, pool_size=POOL_SIZE, max_overflow=20, pool_pre_ping=True,
+                         hide_parameters=True)
 
 
 class Database:

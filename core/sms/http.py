@@ -17,6 +17,7 @@ import time
 
 import httpx
 
+from core.phones import mask_phone
 from core.sms.base import SmsError, SmsReceipt
 
 logger = logging.getLogger("orderdesk.sms")
@@ -76,7 +77,7 @@ class HttpSms:
                 last_error = f"HTTP {response.status_code}"
                 if response.status_code < 500 and response.status_code != 429:
                     break
-            logger.warning("SMS to %s failed (attempt %d/%d): %s", to, attempt, self.attempts, last_error)
+            logger.warning("SMS to %s failed (attempt %d/%d): %s", mask_phone(to), attempt, self.attempts, last_error)
             if attempt < self.attempts:
                 self.sleep(self.backoff * 2 ** (attempt - 1))
         raise SmsError(f"SMS gateway refused the message: {last_error}")
