@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import logging
 from urllib.parse import urlsplit
 
@@ -14,6 +13,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_303_SEE_OTHER, HTTP_503_SERV
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.config import SUPPORTED_LOCALES
+from core.signatures import same_secret
 from core.web.deps import DB
 from core.web.middleware import LOCALE_COOKIE
 
@@ -38,7 +38,7 @@ def metrics(request: Request, db: DB) -> Response:
     settings = request.app.state.settings
     if settings.metrics_token:
         expected = f"Bearer {settings.metrics_token}"
-        if not hmac.compare_digest(request.headers.get("authorization", ""), expected):
+        if not same_secret(expected, request.headers.get("authorization", "")):
             return Response("unauthorized\n", status_code=401, media_type=MediaType.TEXT)
     elif settings.is_prod:
         return Response("not found\n", status_code=404, media_type=MediaType.TEXT)

@@ -6,6 +6,7 @@ from http.cookies import CookieError, SimpleCookie
 from urllib.parse import parse_qs
 
 from litestar.middleware.compression import CompressionMiddleware
+from litestar.middleware.csrf import CSRFMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from core import i18n
@@ -127,3 +128,16 @@ class TextCompressionMiddleware(CompressionMiddleware):
             await (send if passthrough else compressing)(message)
 
         return send_wrapper
+
+
+class AsciiCSRFMiddleware(CSRFMiddleware):
+    """Litestar's CSRF check, refusing a token that is not ASCII before it is compared.
+
+    `hmac.compare_digest` raises TypeError on a `str` with a non-ASCII character, which turned a
+    forged token (in the form field, the header or the cookie) into a 500 with a traceback. Such a
+    token cannot be one we issued: it is simply a mismatch, answered 403 like any other."""
+
+    def _decode_csrf_token(self, token: str) -> str | None:
+        if not token.isascii():
+            return None
+        return super()._decode_csrf_token(token)

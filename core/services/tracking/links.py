@@ -21,6 +21,7 @@ from core.errors import NotFound
 from core.i18n import N_
 from core.models import Order, Shipment, utcnow
 from core.services.orders.for_customer import TIMELINE_COLUMNS
+from core.signatures import same_secret
 
 
 def _signature(secret: str, payload: str) -> str:
@@ -41,7 +42,7 @@ def resolve(db: Database, token: str, *, secret: str, now: datetime | None = Non
         raise NotFound(N_("This tracking link is not valid."))
     ref, version, expires_hex, signature = parts
     payload = f"{ref}.{version}.{expires_hex}"
-    if not hmac.compare_digest(_signature(secret, payload), signature):
+    if not same_secret(_signature(secret, payload), signature):
         raise NotFound(N_("This tracking link is not valid."))
     try:
         expires = int(expires_hex, 16)
