@@ -200,3 +200,25 @@ def test_amounts_past_the_upper_bound_are_named_not_a_server_error(api, db):
     assert "is not accepted" in response.json()["results"][0]["errors"][0]["message"]
     with db.read() as session:
         assert session.exec(select(Order)).all() == []
+
+
+def test_a_nul_or_a_direction_override_is_a_field_error_and_the_rest_of_the_batch_goes_in(api, db):
+    """A NUL made PostgreSQL refuse the whole batch; a right-to-left override shows a name reversed."""
+    with_nul = order_payload(channel_order_no="NUL-1")
+    with_nul["address"]["street"] = "文三路 99 号\x00 7 幢"
+    reversed_name = order_payload(channel_order_no="BIDI-1")
+    reversed_name["address"]["recipient"] = "张\u202e三"
+    fine = order_payload(channel_order_no="FINE-1")
+    response = api.post("/api/v1/orders", {"orders": [with_nul, reversed_name, fine]})
+    results = response.json()["results"]
+    assert [r["errors"][0]["field"] if r.get("errors") else None for r in results] == \
+        ["orders[0].address.street", "orders[1].address.recipient", None]
+    with db.read() as session:
+        assert session.exec(select(Order.channel_order_no)).all() == ["FINE-1"]
+
+
+def test_a_presale_date_in_the_year_9999_is_a_field_error(api, db):
+    payload = order_payload(channel_order_no="PRE-9999", presale_ships_on="9999-12-31")
+    response = api.post("/api/v1/orders", payload)
+    assert response.status_code == 422
+    assert response.json()["results"][0]["errors"][0]["field"] == "presale_ships_on"

@@ -9,6 +9,7 @@ from core.errors import InvalidInput
 from core.i18n import N_
 from core.models import Order
 from core.phones import normalize_phone
+from core.text import control_problem
 
 logger = logging.getLogger("orderdesk.addresses")
 
@@ -62,10 +63,11 @@ _LIMITS = {"recipient": 64, "province": 32, "city": 32, "district": 32, "street"
 def validate_address(raw: dict[str, str], *, strict: bool = True) -> ShippingAddress:
     """Clean and check an address. `strict` (forms) also wants a known province and
     a district; channel imports may carry less and are flagged by triage instead."""
+    errors: dict[str, str] = {key: problem for key in (*_LIMITS, "phone")
+                              if (problem := control_problem(raw.get(key)))}
     values = {key: " ".join((raw.get(key) or "").split()) for key in (*_LIMITS, "phone")}
-    errors: dict[str, str] = {}
     for key in ("recipient", "province", "city", "street", *(("district",) if strict else ())):
-        if not values[key]:
+        if not values[key] and key not in errors:
             errors[key] = N_("This field is required.")
     if strict and values["province"] and values["province"] not in PROVINCES:
         errors["province"] = N_("Choose a province from the list.")
@@ -79,7 +81,7 @@ def validate_address(raw: dict[str, str], *, strict: bool = True) -> ShippingAdd
     try:
         values["phone"] = normalize_phone(values["phone"])
     except InvalidInput as exc:
-        errors["phone"] = exc.message
+        errors.setdefault("phone", exc.message)
     if errors:
         raise AddressErrors(errors)
     return ShippingAddress(**values)

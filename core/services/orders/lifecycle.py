@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -36,6 +36,7 @@ from core.models.types import MAX_MINOR_UNITS
 from core.phones import normalize_phone
 from core.services.actors import Actor, ActorKind
 from core.services.orders.addresses import ShippingAddress, address_of, apply_address
+from core.text import check_text
 
 ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.PENDING_PAYMENT: frozenset({OrderStatus.PAID, OrderStatus.CANCELLED}),
@@ -51,6 +52,8 @@ ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 
 # Statuses in which the parcel has not left the warehouse: the address may still change.
 MAX_QUANTITY = 100_000
+EARLIEST_DATE = date(2000, 1, 1)
+PRESALE_AHEAD_DAYS = 366
 NOT_YET_SHIPPED = frozenset({OrderStatus.PENDING_PAYMENT, OrderStatus.PAID, OrderStatus.PICKING})
 
 _CHANNELS = frozenset(Channel)
@@ -104,6 +107,15 @@ def check_new_order(new: NewOrder) -> None:
         raise InvalidInput("channel", N_("Unknown sales channel %(channel)s."), channel=new.channel)
     if not new.channel_order_no.strip():
         raise InvalidInput("channel_order_no", N_("The channel's order number is required."))
+    check_text("channel_order_no", new.channel_order_no)
+    check_text("customer_name", new.customer_name)
+    for line in new.lines:
+        check_text("lines", line.sku)
+        check_text("lines", line.name)
+    if isinstance(new.presale_ships_on, date) and not (
+            EARLIEST_DATE <= new.presale_ships_on <= utcnow().date() + timedelta(days=PRESALE_AHEAD_DAYS)):
+        raise InvalidInput("presale_ships_on", N_("A pre-sale ship date must be within %(days)s days from today."),
+                           days=PRESALE_AHEAD_DAYS)
     if not new.lines:
         raise InvalidInput("lines", N_("An order needs at least one line."))
     for line in new.lines:
