@@ -25,7 +25,7 @@ from core import logs
 from core.config import PROJECT_ROOT, Settings, get_settings
 from core.db import POOL_SIZE, Database, get_database
 from core.jobs.inprocess import start_if_elected, stop_elected
-from core.web.common import healthz, metrics, set_language
+from core.web.common import healthz, metrics, path_ids_in_range, set_language
 from core.web.errors import http_error_handler, not_found_handler, server_error_handler
 from core.web.middleware import (
     AsciiCSRFMiddleware,
@@ -84,6 +84,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         ],
         state=State({"db": database, "settings": settings}),
         dependencies={"db": Provide(provide_db, sync_to_thread=False)},
+        guards=[path_ids_in_range],
         template_config=template_config,
         plugins=[HTMXPlugin()],
         # Level 6: within 1% of level 9's size on our pages, in about four-fifths of its time.

@@ -6,7 +6,10 @@ import logging
 from urllib.parse import urlsplit
 
 from litestar import MediaType, Request, Response, get
+from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
+from litestar.exceptions import NotFoundException
+from litestar.handlers.base import BaseRouteHandler
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_200_OK, HTTP_303_SEE_OTHER, HTTP_503_SERVICE_UNAVAILABLE
@@ -67,3 +70,15 @@ def set_language(code: FromPath[str], next: FromQuery[str | None] = None) -> Red
         status_code=HTTP_303_SEE_OTHER,
         cookies=[Cookie(key=LOCALE_COOKIE, value=code, max_age=365 * 24 * 3600, samesite="lax", httponly=True)],
     )
+
+
+# Ids in paths are database integers: past this, PostgreSQL refuses the query (a 500) before it
+# could answer "no such row".
+LARGEST_ID = 2**31 - 1
+
+
+async def path_ids_in_range(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
+    """An app-wide guard: an integer in a path outside 0..LARGEST_ID names nothing, so it is a 404."""
+    for value in connection.path_params.values():
+        if isinstance(value, int) and not isinstance(value, bool) and not 0 <= value <= LARGEST_ID:
+            raise NotFoundException()

@@ -42,3 +42,18 @@ def test_the_metrics_token_compared_with_a_non_ascii_header_is_a_401(db):
         response = client.get("/metrics", headers={"authorization": ("Bearer " + "é" * 32).encode()})
         assert response.status_code == 401
         assert client.get("/metrics", headers={"authorization": "Bearer " + "m" * 32}).status_code == 200
+
+
+def test_an_id_in_a_path_beyond_any_database_integer_is_a_404(client):
+    response = client.get("/orders/ANYREF/photos/99999999999999999999")
+    assert response.status_code == 404
+
+
+def test_a_page_number_beyond_any_database_integer_is_an_empty_page(db):
+    from core.paging import MAX_PAGE
+    from core.services.audit import log as audit_log
+    from core.services.orders import for_customer
+
+    page = for_customer.list_orders(db, "+8613800138000", page=10**20)
+    assert page.cards == [] and page.page == MAX_PAGE
+    assert audit_log.search(db, page=10**20).entries == []

@@ -8,6 +8,7 @@ from sqlmodel import func, select
 
 from core.db import Database
 from core.models import AuditEntry
+from core.paging import clamp_page
 from core.services.audit.trail import link
 from core.services.tracking.chain import GENESIS
 
@@ -45,7 +46,7 @@ class AuditPage:
 
 def search(db: Database, *, actor: str = "", order_ref: str = "", action: str = "", page: int = 1,
            limit: int | None = PAGE_SIZE) -> AuditPage:
-    page = max(page, 1)
+    page = clamp_page(page)
     statement = select(AuditEntry)
     if actor:
         statement = statement.where(AuditEntry.actor == actor.strip().lower())

@@ -18,6 +18,7 @@ from core.db import Database
 from core.errors import NotFound
 from core.i18n import N_
 from core.models import Customer, Order, OrderLine, OrderStatus, Shipment, TrackingEvent, utcnow
+from core.paging import clamp_page
 
 PAGE_SIZE = 10
 
@@ -108,7 +109,7 @@ def list_orders(
     db: Database, phone: str, *, order_filter: OrderFilter = OrderFilter.ALL, query: str = "", page: int = 1,
     now: datetime | None = None,
 ) -> OrderPage:
-    page = max(page, 1)
+    page = clamp_page(page)
     query = query.strip()[:64]
     with db.read() as session:
         # The owner's phone is part of the query: no separate customer lookup.

@@ -14,6 +14,7 @@ from core.db import Database
 from core.errors import InvalidInput, NotFound, TransitionNotAllowed
 from core.i18n import N_
 from core.models import Customer, Order, OrderNote, OrderStatus, Shipment, Staff, utcnow
+from core.paging import clamp_page
 from core.phones import normalize_phone
 from core.services.identity.permissions import Role
 from core.services.orders import lifecycle as order_service
@@ -77,7 +78,7 @@ def _matching_ids(session: Session, text: str) -> set[int]:
 
 
 def search(db: Database, staff: Staff, query: OrderQuery, *, limit: int | None = PAGE_SIZE) -> OrderResults:
-    page = max(query.page, 1)
+    page = clamp_page(query.page)
     with db.read() as session:
         statement = _scope(select(Order), staff)
         if query.text.strip():

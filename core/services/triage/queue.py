@@ -17,6 +17,7 @@ from core.errors import InvalidInput, NotFound, TransitionNotAllowed
 from core.i18n import N_
 from core.models import Order, OrderTag, Staff, TriageQueue, TriageRule, utcnow
 from core.money import format_money
+from core.paging import clamp_page
 from core.services.identity.permissions import Role
 from core.services.orders import lifecycle as order_service
 from core.services.orders.addresses import mask_name
@@ -61,7 +62,7 @@ def queue_page(db: Database, staff: Staff, queue: str, *, tag: str = "", mine: b
                now: datetime | None = None) -> QueuePage:
     """A team's open tags, oldest SLA breach first (then the ones due soonest)."""
     now = now or utcnow()
-    page = max(page, 1)
+    page = clamp_page(page)
     with db.read() as session:
         base = _scoped(select(OrderTag, Order.ref, Order.channel, Staff.email)
                        .join(Order, Order.id == OrderTag.order_id)
