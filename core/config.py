@@ -169,6 +169,25 @@ def _dev_secret_key(var_dir: Path) -> str:
     return key
 
 
+# Shared secrets we choose ourselves (the provider-issued ones are as long as the provider makes them).
+PRODUCTION_SECRET_MINIMUMS = {"KUAIDI100_SALT": 16, "SMS_HTTP_SECRET": 16, "METRICS_TOKEN": 24}
+
+
+def _refuse_weak_production_settings(env: dict[str, str], problems: list[str], *, sms_http_url: str,
+                                     kuaidi100_base_url: str, s3_endpoint_url: str, sms_http_secret: str) -> None:
+    """In production every outgoing provider is reached over TLS and every secret we set is long enough
+    not to be guessed: the push salt signs what carriers tell us, the SMS secret what we send."""
+    for name, url in (("SMS_HTTP_URL", sms_http_url), ("KUAIDI100_BASE_URL", kuaidi100_base_url),
+                      ("S3_ENDPOINT_URL", s3_endpoint_url)):
+        if url and urlsplit(url).scheme != "https":
+            problems.append(f"{name} must be an https:// URL when ORDERDESK_ENV=prod")
+    values = {"KUAIDI100_SALT": _read(env, "KUAIDI100_SALT") or "", "SMS_HTTP_SECRET": sms_http_secret,
+              "METRICS_TOKEN": _read(env, "METRICS_TOKEN") or ""}
+    for name, minimum in PRODUCTION_SECRET_MINIMUMS.items():
+        if values[name] and len(values[name]) < minimum:
+            problems.append(f"{name} must be at least {minimum} characters when ORDERDESK_ENV=prod")
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if environ is None else environ)
     problems: list[str] = []
@@ -335,6 +354,11 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     if bool(s3_access_key_id) != bool(s3_secret_access_key):
         problems.append("S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together (or neither, for the default "
                         "credential chain)")
+
+    if mode == "prod":
+        _refuse_weak_production_settings(env, problems, sms_http_url=sms_http_url if sms_provider == "http" else "",
+                                         kuaidi100_base_url=kuaidi100_base_url, s3_endpoint_url=s3_endpoint_url,
+                                         sms_http_secret=sms_http_secret if sms_provider == "http" else "")
 
     if problems:
         raise ConfigError("Invalid configuration:\n  - " + "\n  - ".join(problems))

@@ -70,7 +70,7 @@ PROD = {
     "SMS_PROVIDER": "http",
     "SMS_HTTP_URL": "https://sms.example.cn/send",
     "SMS_HTTP_KEY": "key",
-    "SMS_HTTP_SECRET": "secret",
+    "SMS_HTTP_SECRET": "s" * 32,
 }
 
 
@@ -109,3 +109,21 @@ def test_secrets_can_come_from_files(tmp_path):
     assert settings.secret_key == "s" * 48
     with pytest.raises(ConfigError, match="SECRET_KEY_FILE=.* cannot be read"):
         load_settings({"ORDERDESK_VAR_DIR": str(tmp_path), "SECRET_KEY_FILE": str(tmp_path / "missing")})
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"SMS_HTTP_URL": "http://sms.example.cn/send"}, "SMS_HTTP_URL must be an https:// URL"),
+        ({"KUAIDI100_BASE_URL": "http://poll.kuaidi100.com"}, "KUAIDI100_BASE_URL must be an https:// URL"),
+        ({"S3_BUCKET": "photos", "S3_ENDPOINT_URL": "http://minio:9000"}, "S3_ENDPOINT_URL must be an https:// URL"),
+        ({"KUAIDI100_SALT": "k"}, "KUAIDI100_SALT must be at least 16 characters"),
+        ({"SMS_HTTP_SECRET": "short"}, "SMS_HTTP_SECRET must be at least 16 characters"),
+        ({"METRICS_TOKEN": "t" * 10}, "METRICS_TOKEN must be at least 24 characters"),
+    ],
+)
+def test_production_refuses_plain_http_providers_and_short_secrets(tmp_path, env, message):
+    with pytest.raises(ConfigError, match=message):
+        load_settings({"ORDERDESK_VAR_DIR": str(tmp_path), **PROD, **env})
+    # The same values are fine for development against local stand-ins.
+    load_settings({"ORDERDESK_VAR_DIR": str(tmp_path), **PROD, **env, "ORDERDESK_ENV": "dev"})

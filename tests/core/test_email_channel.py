@@ -265,7 +265,7 @@ def test_email_settings_are_validated_and_production_refuses_the_console(tmp_pat
         load_settings({**base, "EMAIL_PROVIDER": "pigeon"})
     prod = {**base, "ORDERDESK_ENV": "prod", "SECRET_KEY": "x" * 40, "DATABASE_URL": "postgresql://u@h/db",
             "SMS_PROVIDER": "http", "SMS_HTTP_URL": "https://sms.example", "SMS_HTTP_KEY": "k",
-            "SMS_HTTP_SECRET": "s", "PUBLIC_BASE_URL": "https://shop.example"}
+            "SMS_HTTP_SECRET": "s" * 32, "PUBLIC_BASE_URL": "https://shop.example"}
     with pytest.raises(ConfigError, match="EMAIL_PROVIDER=console"):
         load_settings({**prod, "EMAIL_PROVIDER": "console"})
     try:
