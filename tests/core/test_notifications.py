@@ -95,11 +95,33 @@ def test_a_message_left_by_a_dead_worker_is_sent_after_its_lease(db):
     order = make_order(db)
     change_address(db, SYSTEM, order.ref, NEW)
     now = datetime.now(UTC)
-    claimed = delivery._claim(db, now, 10, None, timedelta(minutes=5))  # ...and the worker dies here
-    assert [m.status for m in claimed] == ["sending"]
+    claimed = delivery._claim_next(db, now, None, timedelta(minutes=5), set())  # ...and the worker dies here
+    assert claimed.status == "sending"
     gateway = FlakyGateway(failures=0)
     assert delivery.deliver_due(db, gateway, now=now + timedelta(minutes=1)).sent == 0
     assert delivery.deliver_due(db, gateway, now=now + timedelta(minutes=6)).sent == 1
+
+
+def test_a_worker_that_dies_mid_send_costs_only_the_message_it_was_sending(db):
+    """Attempts are counted per send: the messages queued behind the one in flight keep their tries and
+    go out at once with the next worker, rather than waiting out a lease with an attempt spent."""
+    for _ in range(3):
+        change_address(db, SYSTEM, make_order(db).ref, NEW)
+    now = datetime.now(UTC)
+
+    class DiesOnFirstSend:
+        def send(self, to, body):  # noqa: ANN001, ANN201
+            raise SystemExit("worker killed")
+
+    with pytest.raises(SystemExit):
+        delivery.deliver_due(db, DiesOnFirstSend(), now=now)
+    queued = sorted(messages(db), key=lambda m: m.id)
+    assert [(m.status, m.attempts) for m in queued] == [("sending", 1), ("pending", 0), ("pending", 0)]
+
+    gateway = FlakyGateway(failures=0)
+    assert delivery.deliver_due(db, gateway, now=now + timedelta(seconds=1)).sent == 2
+    assert delivery.deliver_due(db, gateway, now=now + timedelta(minutes=6)).sent == 1
+    assert [m.attempts for m in sorted(messages(db), key=lambda m: m.id)] == [2, 1, 1]
 
 
 def test_the_same_fact_is_queued_once(db):

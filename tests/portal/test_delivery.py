@@ -79,7 +79,7 @@ def test_only_text_is_compressed():
 def test_production_app_moves_its_startup_objects_out_of_the_collector(db, tmp_path):
     settings = load_settings({"ORDERDESK_ENV": "prod", "SECRET_KEY": "p" * 40, "DATABASE_URL": db.url,
                               "PUBLIC_BASE_URL": "https://shop.example", "SMS_PROVIDER": "http",
-                              "SMS_HTTP_URL": "http://127.0.0.1:9/", "SMS_HTTP_KEY": "k", "SMS_HTTP_SECRET": "s",
+                              "SMS_HTTP_URL": "https://127.0.0.1:9/", "SMS_HTTP_KEY": "k", "SMS_HTTP_SECRET": "s" * 32,
                               "ORDERDESK_VAR_DIR": str(tmp_path)})
     gc.unfreeze()
     try:
@@ -102,7 +102,7 @@ def test_served_production_app_takes_the_client_address_from_the_local_proxy(db,
 
     settings = load_settings({"ORDERDESK_ENV": "prod", "SECRET_KEY": "p" * 40, "DATABASE_URL": db.url,
                               "PUBLIC_BASE_URL": "https://shop.example", "SMS_PROVIDER": "http",
-                              "SMS_HTTP_URL": "http://127.0.0.1:9/", "SMS_HTTP_KEY": "k", "SMS_HTTP_SECRET": "s",
+                              "SMS_HTTP_URL": "https://127.0.0.1:9/", "SMS_HTTP_KEY": "k", "SMS_HTTP_SECRET": "s" * 32,
                               "ORDERDESK_VAR_DIR": str(tmp_path)})
     monkeypatch.setattr(orderdesk_app, "get_settings", lambda: settings)
     monkeypatch.setattr(orderdesk_app, "create_app", lambda s: create_app(s, db))

@@ -52,7 +52,13 @@ def _backoff(attempts: int) -> timedelta:
     return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), MAX_RETRY)
 
 
-def _claim(db: Database, now: datetime, batch: int, ids: list[int] | None, lease: timedelta) -> list[OutboxMessage]:
+def _claim_next(db: Database, now: datetime, ids: list[int] | None, lease: timedelta,
+                skip: set[int]) -> OutboxMessage | None:
+    """Take the next due message for sending right now, and count the attempt.
+
+    One message at a time: a worker that dies holds only the message it was sending (which may then
+    go out twice: delivery is at least once), never a batch of healthy messages whose attempts were
+    counted without a send, waiting for their lease to run out."""
     due = or_(
         (OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now),
         # A worker died while sending: its lease ran out, the message is due again.
@@ -60,17 +66,20 @@ def _claim(db: Database, now: datetime, batch: int, ids: list[int] | None, lease
     )
     if ids is not None:
         due = due & OutboxMessage.id.in_(ids or [-1])
+    if skip:
+        due = due & OutboxMessage.id.not_in(skip)
     with db.write() as session:
-        rows = list(session.exec(
-            select(OutboxMessage).where(due).order_by(OutboxMessage.next_attempt_at).limit(batch)
+        message = session.exec(
+            select(OutboxMessage).where(due).order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(1)
             .with_for_update(skip_locked=True)
-        ).all())
-        for message in rows:
-            message.status = "sending"
-            message.lease_until = now + lease
-            message.attempts += 1
-            session.add(message)
-    return rows
+        ).first()
+        if message is None:
+            return None
+        message.status = "sending"
+        message.lease_until = now + lease
+        message.attempts += 1
+        session.add(message)
+    return message
 
 
 @dataclass
@@ -141,7 +150,9 @@ def deliver_due(db: Database, sms: SmsProvider, *, wechat: WechatSender | None =
     """Send what is due (or just `ids`, right after the request that queued them)."""
     now = now or utcnow()
     result = DeliveryRound()
-    for message in _claim(db, now, batch, ids, lease):
+    handled: set[int] = set()
+    while len(handled) < batch and (message := _claim_next(db, now, ids, lease, handled)) is not None:
+        handled.add(message.id)
         if message.channel == "wechat":
             attempt = _send_wechat(db, wechat, message)
         elif message.channel == "email":
