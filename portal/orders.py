@@ -20,7 +20,7 @@ from core.phones import national_digits
 from core.services.disputes import problem_reports
 from core.services.orders import for_customer as customer_orders
 from core.services.orders import hurry
-from core.services.orders.address_change import AlreadyShipped, change_address
+from core.services.orders.address_change import AddressChangeRefused, change_address
 from core.services.orders.addresses import PROVINCES, AddressErrors, address_of
 from core.services.orders.for_customer import FILTER_LABELS, OrderFilter
 from core.services.orders.lifecycle import NOT_YET_SHIPPED
@@ -115,7 +115,7 @@ def address_change(request: Request, db: DB, ref: FromPath[str], data: URLEncode
     except AddressErrors as exc:
         errors = {field: gettext(message) for field, message in exc.errors.items()}
         return _address_form(request, order, values, errors=errors, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
-    except AlreadyShipped as exc:
+    except AddressChangeRefused as exc:
         fresh = customer_orders.get_customer_order(db, phone, ref)
         return _address_form(request, fresh, values, refusal=exc.translated(), status_code=HTTP_409_CONFLICT)
     except InvalidInput as exc:

@@ -185,3 +185,17 @@ def test_cancelled_order_cannot_be_redirected(alice, db, cast):
     again = open_form(alice, ref)
     assert again.select(FORM) == []
     assert text(again.select_one("[role=alert] strong")) == cancelled, "not 'already shipped'"
+
+
+def test_a_fourth_change_in_a_day_is_refused_with_the_rule_and_writes_nothing(alice, db, cast):
+    ref = cast.alice_paid.ref
+    for n in range(3):
+        response = submit(alice, open_form(alice, ref), FORM, **{**NEW_ADDRESS, "street": f"科技园南区 {n} 号 1201"})
+        assert response.status_code == 303
+    before = snapshot(db, ref)
+    response = submit(alice, open_form(alice, ref), FORM, **{**NEW_ADDRESS, "street": "科技园南区 99 号 1201"})
+    assert response.status_code == 409
+    assert texts(soup(response), "[role=alert] p")[0] == (
+        "This address was changed 3 times in the last 24 hours. Contact us if it needs to change again.")
+    assert snapshot(db, ref) == before
+    assert before[3] == 3, "three changes, three warehouse tasks: no more"

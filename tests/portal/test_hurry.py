@@ -160,3 +160,12 @@ def test_the_answer_is_not_shown_again_on_a_plain_visit(alice, cast):
     answer_shown(alice, cast.alice_paid.ref, htmx=False)
     page = soup(alice.get(f"/orders/{cast.alice_paid.ref}"))
     assert page.select("#hurry-box [role=status]") == []
+
+
+def test_thirty_presses_in_a_day_are_answered_but_only_the_first_three_are_written_down(alice, db, cast):
+    ref = cast.alice_paid.ref
+    answers = {hurry.hurry(db, Actor.customer("+8613800138000"), ref).outcome for _ in range(30)}
+    assert answers == {hurry.HurryOutcome.PRIORITISED, hurry.HurryOutcome.ALREADY_HURRIED}
+    history = [h for h in order_service.get_order(db, ref).history if h.kind == "hurry"]
+    assert len(history) == hurry.HURRIES_RECORDED_PER_DAY
+    assert len(hurry_tasks(db)) == 1

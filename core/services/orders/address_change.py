@@ -6,12 +6,14 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlmodel import Session, func, select
+
 from core.config import get_settings
 from core.db import Database
 from core.errors import DomainError, InvalidInput
 from core.i18n import N_
-from core.models import OrderStatus, ServiceTerms, WarehouseTask, utcnow
-from core.services.actors import Actor
+from core.models import OrderHistory, OrderStatus, ServiceTerms, WarehouseTask, utcnow
+from core.services.actors import Actor, ActorKind
 from core.services.audit import trail as audit
 from core.services.messaging import outbox as notifications
 from core.services.orders import lifecycle as order_service
@@ -24,8 +26,20 @@ from core.services.orders.addresses import (
     validate_address,
 )
 
+# A shopper may correct an address a few times; past that each change sends a text and a warehouse
+# task for nothing (or is someone else at the keyboard). Staff changes are not limited.
+CUSTOMER_CHANGES_PER_DAY = 3
 
-class AlreadyShipped(DomainError):
+
+class AddressChangeRefused(DomainError):
+    """The address of this order cannot be changed now."""
+
+
+class TooManyAddressChanges(AddressChangeRefused):
+    pass
+
+
+class AlreadyShipped(AddressChangeRefused):
     """The parcel has left (or the order is closed): the address can no longer change here."""
 
 
@@ -56,6 +70,9 @@ def change_address(db: Database, actor: Actor, ref: str, raw: dict[str, str], *,
             raise AlreadyShipped(N_("This order is cancelled; there is no parcel to redirect."))
         if status not in order_service.NOT_YET_SHIPPED:
             raise AlreadyShipped(N_("This order has already shipped, so the address can no longer be changed here."))
+        if actor.kind == ActorKind.CUSTOMER and _changes_today(session, order.id, now) >= CUSTOMER_CHANGES_PER_DAY:
+            raise TooManyAddressChanges(N_("This address was changed %(n)s times in the last 24 hours. Contact us "
+                                           "if it needs to change again."), n=CUSTOMER_CHANGES_PER_DAY)
         old = address_of(order)
         if old == new:
             raise InvalidInput("street", N_("This is already the delivery address of the order."))
@@ -84,3 +101,9 @@ def change_address(db: Database, actor: Actor, ref: str, raw: dict[str, str], *,
         session.flush()
     return AddressChanged(ref=ref, old=old, new=new, expected_delivery=expected,
                           message_id=message.id if message else None)
+
+
+def _changes_today(session: Session, order_id: int, now: datetime) -> int:
+    return session.exec(select(func.count()).select_from(OrderHistory).where(
+        OrderHistory.order_id == order_id, OrderHistory.kind == "address_changed",
+        OrderHistory.at > now - timedelta(hours=24))).one()

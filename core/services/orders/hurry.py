@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from sqlmodel import select
+from sqlmodel import func, select
 
 from core.db import Database
 from core.i18n import N_
@@ -20,6 +20,8 @@ from core.models import OrderHistory, OrderLine, OrderStatus, SkuStock, Warehous
 from core.services.actors import Actor
 
 HURRY_EVERY = timedelta(hours=24)
+# Pressing the button again answers again, but only the first few presses a day are written down.
+HURRIES_RECORDED_PER_DAY = 3
 
 
 class HurryOutcome(StrEnum):
@@ -60,8 +62,9 @@ def hurry(db: Database, actor: Actor, ref: str, *, now: datetime | None = None) 
     with db.write() as session:
         order = order_service.lock_for(session, actor, ref)
         answer = _assess(session, order, now)
-        order_service.record(session, order, "hurry", actor=actor.name, via=actor.via, at=now,
-                             detail={"outcome": answer.outcome.value, **answer.params})
+        if _recorded_today(session, order.id, now) < HURRIES_RECORDED_PER_DAY:
+            order_service.record(session, order, "hurry", actor=actor.name, via=actor.via, at=now,
+                                 detail={"outcome": answer.outcome.value, **answer.params})
         if answer.outcome == HurryOutcome.PRIORITISED:
             order.is_priority = True
             order.updated_at = now
@@ -69,6 +72,11 @@ def hurry(db: Database, actor: Actor, ref: str, *, now: datetime | None = None) 
             session.add(WarehouseTask(order_id=order.id, warehouse_id=order.warehouse_id, kind="hurry",
                                       created_at=now, detail=json.dumps({"ref": ref})))
     return answer
+
+
+def _recorded_today(session, order_id: int, now: datetime) -> int:  # noqa: ANN001
+    return session.exec(select(func.count()).select_from(OrderHistory).where(
+        OrderHistory.order_id == order_id, OrderHistory.kind == "hurry", OrderHistory.at >= now - HURRY_EVERY)).one()
 
 
 def _assess(session, order, now: datetime) -> HurryAnswer:  # noqa: ANN001
