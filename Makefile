@@ -8,7 +8,7 @@ HTMX_SHA256 := 22283ef68cb7545914f0a88a1bdedc7256a703d1d580c1d255217d0a50d31313
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test lint serve migrate seed system-deps browser-deps i18n clean bench-load bench-scale bench-postgres \
-        simulate-wechat run-wechat bench-import bench-cpu
+        simulate-wechat run-wechat bench-import bench-cpu bench-photos
 
 run: $(VENV)/.installed system-deps static/vendor/htmx.min.js
 	@$(BIN)/orderdesk migrate
@@ -127,6 +127,10 @@ bench-scale: $(VENV)/.installed bench-postgres
 # CPU per request in-process (bare app, the stack's floor, the portal pages): about a minute, SQLite only.
 bench-cpu: $(VENV)/.installed static/vendor/htmx.min.js
 	$(BIN)/python bench/request_cpu.py $(BENCH_ARGS)
+
+# A hostile report of six 49 MP PNGs, refused from the headers, against decoding them: about 30 seconds.
+bench-photos: $(VENV)/.installed
+	$(BIN)/python bench/photo_report.py $(BENCH_ARGS)
 
 # 100,000 generated orders imported from a JD export, against plain executemany: about 2 minutes per backend.
 bench-import: $(VENV)/.installed bench-postgres
