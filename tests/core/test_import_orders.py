@@ -341,3 +341,23 @@ def test_orders_for_a_stocked_warehouse_reserve_their_units(db, tmp_path):
     assert counts(run(db, write_csv(tmp_path / "w.csv", TAOBAO, rows), warehouse_id=warehouse.id)) == (2, 0, 0, 0)
     with db.read() as session:
         assert session.exec(select(SkuStock)).one().reserved == 2
+
+
+def test_an_order_the_database_refuses_is_one_refused_row_and_the_rest_of_its_batch_goes_in(db, tmp_path):
+    from tests.database_refusals import database_refuses_order
+
+    rows = [taobao_row("D1"), taobao_row("D2"), taobao_row("D3"), taobao_row("D4", phone="1"), taobao_row("D5")]
+    with database_refuses_order(db, "D2"):
+        summary = run(db, write_csv(tmp_path / "d.csv", TAOBAO, rows), batch_size=3)
+    assert counts(summary) == (3, 0, 0, 2)
+    assert sorted(orders(db)) == ["D1", "D3", "D5"]
+    assert summary.failure == ""
+    refused = {r.line: r for r in summary.rejections}
+    assert sorted(refused) == [3, 5]
+    assert refused[3].message == "The database refused this order (%(error)s)."
+    with db.read() as session:
+        recorded = session.exec(select(ImportRun)).one()
+        texted = session.exec(select(OutboxMessage.order_id)).all()
+    assert (recorded.new, recorded.rejected) == (3, 2)
+    assert sorted(json.loads(recorded.rejections), key=lambda r: r["line"])[0]["line"] == 3
+    assert len(texted) == 3  # a confirmation for each order that went in, none for the refused one
