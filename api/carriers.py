@@ -1,8 +1,10 @@
-"""Carrier webhooks: Kuaidi100 subscription pushes."""
+"""Carrier webhooks: Kuaidi100 subscription pushes.
+
+Kuaidi100 wants {"result": true, "returnCode": "200", "message": "成功"} within 20 s and
+retries anything else; the returnCode repeats the HTTP status, which says what went wrong."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from urllib.parse import parse_qs
 
@@ -26,7 +28,8 @@ from core.web.deps import DB
 logger = logging.getLogger("orderdesk.webhooks")
 
 
-def _reply(body: dict, status_code: int) -> Response:
+def _answer(status_code: int, message: str = "成功") -> Response:
+    body = {"result": status_code == HTTP_200_OK, "returnCode": str(status_code), "message": message}
     return Response(content=body, status_code=status_code, media_type=MediaType.JSON)
 
 
@@ -36,35 +39,34 @@ async def kuaidi100_push(request: Request, db: DB) -> Response:
     salt = settings.push_salt
     if not salt:
         logger.error("kuaidi100 push refused: KUAIDI100_SALT is not configured")
-        return _reply(kuaidi100.failure_reply("receiver not configured", "503"), HTTP_503_SERVICE_UNAVAILABLE)
+        return _answer(HTTP_503_SERVICE_UNAVAILABLE, "receiver not configured")
     raw = await request.body()
     try:
         form = parse_qs(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(raw))
     except (UnicodeDecodeError, ValueError):
         logger.warning("kuaidi100 push refused: body is not a form")
-        return _reply(kuaidi100.failure_reply("body must be application/x-www-form-urlencoded", "400"),
-                      HTTP_400_BAD_REQUEST)
+        return _answer(HTTP_400_BAD_REQUEST, "body must be application/x-www-form-urlencoded")
     param = (form.get("param") or [""])[0]
     sign = (form.get("sign") or [""])[0]
     # The signature covers the param string exactly as sent: check it before reading it.
     if not param or not kuaidi100.verify_push_sign(param, sign, salt):
         logger.warning("kuaidi100 push refused: bad signature (%d bytes)", len(raw))
-        return _reply(kuaidi100.failure_reply("signature mismatch", "401"), HTTP_401_UNAUTHORIZED)
+        return _answer(HTTP_401_UNAUTHORIZED, "signature mismatch")
     try:
         snapshot, skipped = kuaidi100.parse_push(param, now=utcnow())
     except kuaidi100.PushRejected as exc:
         logger.warning("kuaidi100 push refused: %s", exc)
-        return _reply(kuaidi100.failure_reply(str(exc), str(exc.status_code)), exc.status_code)
+        return _answer(HTTP_404_NOT_FOUND if isinstance(exc, kuaidi100.UnknownCompany) else HTTP_400_BAD_REQUEST,
+                       str(exc))
     for reason in skipped:
         logger.warning("kuaidi100 push %s %s: skipped %s", snapshot.carrier, snapshot.tracking_no, reason)
-    event_key = hashlib.sha256(param.encode("utf-8")).hexdigest()
+    actor = tracking.carrier_actor(request.client.host if request.client else "")
     try:
         result = await to_thread.run_sync(
-            lambda: tracking.ingest_push(db, snapshot, source="kuaidi100", event_key=event_key, body=param)
-        )
+            lambda: tracking.record_push(db, actor, snapshot, source="kuaidi100", body=param))
     except NotFound:
         logger.warning("kuaidi100 push refused: unknown tracking number %s %s", snapshot.carrier, snapshot.tracking_no)
-        return _reply(kuaidi100.failure_reply("unknown tracking number", "404"), HTTP_404_NOT_FOUND)
+        return _answer(HTTP_404_NOT_FOUND, "unknown tracking number")
     logger.info("kuaidi100 push %s %s: %d new, %d already known%s", snapshot.carrier, snapshot.tracking_no,
                 result.added, result.duplicates, " (replayed push)" if result.replayed_push else "")
-    return _reply(kuaidi100.SUCCESS_REPLY, HTTP_200_OK)
+    return _answer(HTTP_200_OK)

@@ -14,12 +14,12 @@ from litestar import MediaType, Request, Response
 from litestar.connection import ASGIConnection
 from litestar.exceptions import HTTPException
 from litestar.handlers.base import BaseRouteHandler
-from sqlmodel import Session
 
-from core.db import Database
 from core.errors import DomainError, InvalidInput, NotFound, TransitionNotAllowed
 from core.i18n import interpolate
+from core.services.actors import Actor
 from core.services.channels import api_keys, idempotency
+from core.services.channels.ingest_batch import RefusedByDatabase
 from core.services.orders.addresses import AddressErrors
 
 # A full call of 500 orders is about 1 MB of JSON.
@@ -131,6 +131,8 @@ def domain_field_errors(exc: DomainError, prefix: str = "", field_map: dict[str,
         return [{"field": f"{prefix}address.{key}", "message": text} for key, text in exc.errors.items()]
     if isinstance(exc, InvalidInput):
         return [{"field": prefix + field_map.get(exc.field, exc.field), "message": message}]
+    if isinstance(exc, RefusedByDatabase):
+        return [{"field": prefix.rstrip(".") or "body", "message": message}]
     return [{"field": prefix + field_map.get("status", "status"), "message": message}]
 
 
@@ -144,9 +146,15 @@ def domain_reply(exc: DomainError) -> idempotency.Reply:
     return idempotency.Reply(422, error_body("invalid", message, domain_field_errors(exc)))
 
 
-async def execute(request: Request, db: Database, action: Callable[[Session], idempotency.Reply]) -> Response:
-    """Run the action in one write transaction, once per Idempotency-Key of this integration."""
-    caller = caller_of(request)
+def integration_actor(request: Request) -> Actor:
+    """The signed caller as the Actor of a use case (order history shows "api:<integration>")."""
+    return Actor.integration(caller_of(request).actor, via="api",
+                             client_ip=request.client.host if request.client else "")
+
+
+async def answer_once(request: Request, use_case: Callable[[idempotency.Once], idempotency.Reply]) -> Response:
+    """Call the use case (it runs in one write transaction, once per Idempotency-Key of this
+    integration) and answer its reply, or the first answer again for a repeated key."""
     key = request.headers.get("idempotency-key")
     if key is not None:
         key = key.strip()
@@ -154,14 +162,16 @@ async def execute(request: Request, db: Database, action: Callable[[Session], id
             raise ApiError(400, "bad_idempotency_key", "Idempotency-Key must be 1 to 255 printable ASCII characters",
                            [{"field": "Idempotency-Key", "message": "1 to 255 printable ASCII characters"}])
     body = await request.body()
-    fingerprint = idempotency.request_hash(request.method, request_path(request), body)
+    once = idempotency.Once(integration_id=caller_of(request).integration_id, key=key,
+                            fingerprint=idempotency.request_hash(request.method, request_path(request), body))
     try:
-        reply = await to_thread.run_sync(lambda: idempotency.run(
-            db, integration_id=caller.integration_id, key=key, fingerprint=fingerprint, action=action,
-            on_error=domain_reply))
+        reply = await to_thread.run_sync(lambda: use_case(once))
     except idempotency.KeyReused:
         raise ApiError(422, "idempotency_key_reused",
                        "this Idempotency-Key was used with a different request in the last 24 hours",
                        [{"field": "Idempotency-Key", "message": "already used with a different request"}]) from None
+    except InvalidInput as exc:
+        # Refused before anything ran (a time in the future): answered like a body with errors, not stored.
+        raise ApiError(422, "invalid", "the body has errors", domain_field_errors(exc)) from None
     headers = {"Idempotent-Replayed": "true"} if reply.replayed else {}
     return json_response(reply.status_code, reply.body, headers)

@@ -4,8 +4,8 @@ Push: POST form fields `param` (JSON) and `sign` = uppercase hex MD5 of
 param + salt. `param.lastResult` carries `com`, `nu`, `state` and `data`, the
 full trace newest first; each entry has `time`/`ftime` (local time,
 Asia/Shanghai), `context`, and with resultv2 `areaName`, `status` (the state's
-name) and `statusCode`. The receiver answers
-{"result": true, "returnCode": "200", "message": "成功"} within 20 s.
+name) and `statusCode`. The receiver answers within 20 s (api/carriers.py: the
+answer is HTTP, this module only reads the push).
 
 Query: POST /poll/query.do with `customer`, `param` and
 `sign` = uppercase MD5 of param + key + customer; the answer has the same
@@ -81,19 +81,13 @@ STATE_MAP: dict[str, tuple[str, str | None]] = {
     "13": ("exception", "customs_exception"),
 }
 
-SUCCESS_REPLY = {"result": True, "returnCode": "200", "message": "成功"}
-
 
 class PushRejected(Exception):
-    """The push cannot be accepted; `status_code` and the message say why."""
-
-    def __init__(self, message: str, status_code: int = 400) -> None:
-        super().__init__(message)
-        self.status_code = status_code
+    """The push cannot be read; the message says why."""
 
 
-def failure_reply(message: str, code: str = "500") -> dict:
-    return {"result": False, "returnCode": code, "message": message}
+class UnknownCompany(PushRejected):
+    """The push is about a carrier company we do not work with."""
 
 
 def push_sign(param: str, salt: str) -> str:
@@ -176,7 +170,7 @@ def parse_push(param: str, *, now: datetime) -> tuple[TrackingSnapshot, list[str
         raise PushRejected("lastResult.com and lastResult.nu are required")
     carrier = CARRIER_BY_COMPANY.get(company)
     if carrier is None:
-        raise PushRejected(f"unknown company code {company!r}", status_code=404)
+        raise UnknownCompany(f"unknown company code {company!r}")
     data = last.get("data")
     if not isinstance(data, list):
         raise PushRejected("lastResult.data must be a list")

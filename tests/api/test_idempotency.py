@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlmodel import select
 
 from core.models import ApiIdempotency, Order, OrderHistory, utcnow
+from core.services.actors import Actor
 from core.services.channels import idempotency
 from core.services.channels.push import record_shipment
 from core.services.orders import lifecycle as order_service
@@ -114,8 +115,8 @@ def _integration_id(db) -> int:  # noqa: ANN001
 
 
 def _ship(session, channel_order_no: str) -> idempotency.Reply:  # noqa: ANN001
-    done = record_shipment(session, "taobao", channel_order_no, carrier="SF", tracking_no="SF777", shipped_at=None,
-                           actor="api:test")
+    done = record_shipment(session, Actor.integration("api:test"), "taobao", channel_order_no, carrier="SF",
+                           tracking_no="SF777", shipped_at=None)
     return idempotency.Reply(201, {"tracking_no": done.shipment.tracking_no})
 
 

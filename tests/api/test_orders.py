@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from core.models import Customer, Order, OrderHistory, OrderLine, OrderStatus, SkuStock
 from tests.api.conftest import order_payload
+from tests.database_refusals import database_refuses_order
 from tests.factories import add_warehouse, set_stock
 
 
@@ -154,6 +155,31 @@ def test_if_the_bulk_path_refuses_each_order_goes_in_on_its_own(api, db, monkeyp
         (0, "B2", "new"), (1, "B1", "new")]
     with db.read() as session:
         assert sorted(o.channel_order_no for o in session.exec(select(Order)).all()) == ["B1", "B2"]
+
+
+def test_an_order_the_database_refuses_is_one_rejected_entry_and_the_others_go_in(api, db):
+    with database_refuses_order(db, "B2"):
+        response = api.post("/api/v1/orders", {"orders": [order_payload("B1"), order_payload("B2"),
+                                                          order_payload("B3", status="paid")]})
+    assert response.status_code == 207
+    body = response.json()
+    assert [(r["index"], r["channel_order_no"], r["outcome"]) for r in body["results"]] == [
+        (0, "B1", "new"), (1, "B2", "rejected"), (2, "B3", "new")]
+    [error] = body["results"][1]["errors"]
+    assert error["field"] == "orders[1]"
+    assert error["message"].startswith("The database refused this order (")
+    assert body["summary"] == {"new": 2, "updated": 0, "unchanged": 0, "rejected": 1}
+    assert stored(db, "B3").status == OrderStatus.PAID
+    with db.read() as session:
+        assert sorted(session.exec(select(Order.channel_order_no)).all()) == ["B1", "B3"]
+        refs = {o.id: o.channel_order_no for o in session.exec(select(Order))}
+        history = session.exec(select(OrderHistory.order_id, OrderHistory.kind)).all()
+    # The refused order left nothing behind, the others have their whole history.
+    assert sorted((refs[order_id], kind) for order_id, kind in history) == [
+        ("B1", "created"), ("B3", "created"), ("B3", "status")]
+    # Sent again once the database takes it, it goes in; the others are unchanged.
+    again = api.post("/api/v1/orders", {"orders": [order_payload("B1"), order_payload("B2")]}).json()
+    assert [r["outcome"] for r in again["results"]] == ["unchanged", "new"]
 
 
 def test_an_order_with_the_customers_email_stores_it_and_a_wrong_one_is_named(api, db):

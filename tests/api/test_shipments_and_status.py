@@ -117,8 +117,8 @@ def test_api_shipment_racing_an_address_change_is_serialised(db, integration):
         reply = idempotency.run(
             db, integration_id=integration_id, key=f"ship-{n}", fingerprint="x",
             action=lambda session: idempotency.Reply(201, {"ref": record_shipment(
-                session, "taobao", channel_order_no, carrier="SF", tracking_no=f"SFRACE{n:04d}", shipped_at=None,
-                actor="api:test").order.ref}),
+                session, Actor.integration("api:test"), "taobao", channel_order_no, carrier="SF",
+                tracking_no=f"SFRACE{n:04d}", shipped_at=None).order.ref}),
             on_error=lambda exc: idempotency.Reply(409, {}))
         return reply.status_code
 

@@ -383,3 +383,23 @@ def test_a_file_with_more_rows_than_the_limit_stops_with_a_clear_failure(db, tmp
     monkeypatch.setattr(reader, "MAX_ROWS", 2)
     summary = run(db, write_csv(tmp_path / "many.csv", TAOBAO, [taobao_row(f"R{n}") for n in range(3)]))
     assert summary.failure and "more than %(n)s rows" in summary.failure
+
+
+def test_an_order_the_database_refuses_is_one_refused_row_and_the_rest_of_its_batch_goes_in(db, tmp_path):
+    from tests.database_refusals import database_refuses_order
+
+    rows = [taobao_row("D1"), taobao_row("D2"), taobao_row("D3"), taobao_row("D4", phone="1"), taobao_row("D5")]
+    with database_refuses_order(db, "D2"):
+        summary = run(db, write_csv(tmp_path / "d.csv", TAOBAO, rows), batch_size=3)
+    assert counts(summary) == (3, 0, 0, 2)
+    assert sorted(orders(db)) == ["D1", "D3", "D5"]
+    assert summary.failure == ""
+    refused = {r.line: r for r in summary.rejections}
+    assert sorted(refused) == [3, 5]
+    assert refused[3].message == "The database refused this order (%(error)s)."
+    with db.read() as session:
+        recorded = session.exec(select(ImportRun)).one()
+        texted = session.exec(select(OutboxMessage.order_id)).all()
+    assert (recorded.new, recorded.rejected) == (3, 2)
+    assert sorted(json.loads(recorded.rejections), key=lambda r: r["line"])[0]["line"] == 3
+    assert len(texted) == 3  # a confirmation for each order that went in, none for the refused one

@@ -47,6 +47,20 @@ Action = Callable[[Session], Reply]
 ErrorReply = Callable[[DomainError], Reply]
 
 
+@dataclass(frozen=True)
+class Once:
+    """A push-API request as idempotency knows it: the integration, its Idempotency-Key
+    (None: no key, the request runs every time) and the request's fingerprint (`request_hash`).
+
+    A use case that takes one runs through `run`: the answer it gives is stored with the
+    request's effects, so the use case also takes the caller's `answer` (outcome -> Reply) and
+    `refusal` (DomainError -> Reply), plain functions the API's controller supplies."""
+
+    integration_id: int
+    key: str | None
+    fingerprint: str
+
+
 def _run_action(session: Session, action: Action, on_error: ErrorReply) -> Reply:
     """A refusal (a domain error) is an answer too: its partial effects are undone, the answer kept."""
     try:
@@ -54,6 +68,11 @@ def _run_action(session: Session, action: Action, on_error: ErrorReply) -> Reply
             return action(session)
     except DomainError as exc:
         return on_error(exc)
+
+
+def run_once(db: Database, once: Once, action: Action, on_error: ErrorReply) -> Reply:
+    return run(db, integration_id=once.integration_id, key=once.key, fingerprint=once.fingerprint, action=action,
+               on_error=on_error)
 
 
 def run(db: Database, *, integration_id: int, key: str | None, fingerprint: str, action: Action,

@@ -1,25 +1,33 @@
-"""Many incoming orders at once (a file import): the same outcome as `ingest.upsert_checked`
-one by one, in a handful of statements per batch instead of a dozen per order.
+"""Many incoming orders at once (a file import, a push of up to 500): the same outcome as
+`ingest.upsert_checked` one by one, in a handful of statements per batch instead of a dozen per order.
 
 Orders we have not seen before and that no warehouse stock depends on are written
 with bulk INSERTs: their customers, lines, history and confirmation texts are built
 here exactly as the lifecycle in core/services/orders/lifecycle.py builds them (tests compare
 both paths). Everything else (an order we already have, a repeat within the batch,
 an order that reserves warehouse stock) goes through `ingest.upsert_checked`.
+
+`store_batch` is what imports and the push API call: the bulk path in one savepoint and,
+should anything in it be refused, every order in its own savepoint, so that one bad order
+is one refused entry and the others still go in.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from types import SimpleNamespace
 
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from core.config import get_settings
+from core.errors import DomainError
+from core.i18n import N_
 from core.models import (
     Customer,
     MessageTemplate,
@@ -39,7 +47,63 @@ from core.services.messaging import outbox as notifications
 from core.services.orders.lifecycle import new_order_refs, promise_times
 from core.services.tracking.links import link_url
 
+logger = logging.getLogger("orderdesk.ingest")
+
 _IN_CHUNK = 500
+REFUSED = "refused"
+
+
+class RefusedByDatabase(DomainError):
+    """The database refused an order whose data passed every check (a constraint, a trigger,
+    a value beyond a column's range): the order is refused, the rest of its batch goes in."""
+
+
+@dataclass
+class BatchEntry:
+    """What became of one order of a batch: stored (new, updated or unchanged, with its ref),
+    or refused, with the reason."""
+
+    outcome: str
+    ref: str | None = None
+    refusal: DomainError | None = None
+
+
+def store_batch(session: Session, checked: list[tuple[IncomingOrder, OrderStatus]], *, via: str,
+                actor: str) -> list[BatchEntry]:
+    """Orders that passed `ingest.check_incoming`, in the caller's write transaction; entries in input order.
+
+    All of them in a few statements when nothing says no; otherwise each order on its own in
+    its own savepoint, in the order given (callers that take row locks sort the batch first)."""
+    if not checked:
+        return []
+    try:
+        with session.begin_nested():
+            upserted = upsert_orders(session, checked, via=via, actor=actor)
+        return [BatchEntry(result.outcome, result.ref) for result in upserted]
+    except (DomainError, SQLAlchemyError) as exc:
+        logger.info("batch of %d orders refused in bulk (%s); storing them one by one", len(checked),
+                    exc.__class__.__name__)
+    return [_store_one(session, incoming, target, via=via, actor=actor) for incoming, target in checked]
+
+
+def _store_one(session: Session, incoming: IncomingOrder, target: OrderStatus, *, via: str,
+               actor: str) -> BatchEntry:
+    failure: SQLAlchemyError | None = None
+    # A second try: a unique clash with a concurrent writer (the same new customer from another
+    # call) is resolved once that writer has committed, which the clash waited for.
+    for _attempt in range(2):
+        try:
+            with session.begin_nested():
+                result = ingest.upsert_checked(session, incoming, target, via=via, actor=actor)
+            return BatchEntry(result.outcome, result.ref)
+        except DomainError as exc:
+            return BatchEntry(REFUSED, refusal=exc)
+        except SQLAlchemyError as exc:
+            failure = exc
+    logger.warning("order %s %s refused by the database: %s", incoming.order.channel, incoming.order.channel_order_no,
+                   failure)
+    return BatchEntry(REFUSED, refusal=RefusedByDatabase(N_("The database refused this order (%(error)s)."),
+                                                         error=failure.__class__.__name__))
 
 
 @dataclass

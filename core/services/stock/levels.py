@@ -35,6 +35,46 @@ class LevelResult:
         return self.on_hand - self.reserved
 
 
+@dataclass(frozen=True)
+class Count:
+    """A warehouse's count of one SKU: units on the shelf, absolute."""
+
+    sku: str
+    warehouse_code: str
+    on_hand: int
+
+
+class CountErrors(InvalidInput):
+    """Counts that cannot be taken, by their place in the list (an error's `field` is empty when
+    the whole count is wrong). Nothing is changed then."""
+
+    def __init__(self, errors: list[tuple[int, InvalidInput]]) -> None:
+        _, first = errors[0]
+        super().__init__(first.field, first.message, **first.params)
+        self.errors = errors
+
+
+def set_levels(session: Session, counts: list[Count]) -> list[LevelResult]:
+    """Several counts, all or nothing, in the caller's write transaction; results in the given order."""
+    warehouses = warehouses_by_code(session)
+    errors = [(i, InvalidInput("warehouse_code", N_("unknown warehouse %(code)s"), code=count.warehouse_code))
+              for i, count in enumerate(counts) if count.warehouse_code not in warehouses]
+    seen: dict[tuple[str, str], int] = {}
+    for i, count in enumerate(counts):
+        if seen.setdefault((count.sku, count.warehouse_code), i) != i:
+            errors.append((i, InvalidInput("", N_("the same SKU and warehouse twice"))))
+    if errors:
+        raise CountErrors(errors)
+    results: list[LevelResult | None] = [None] * len(counts)
+    # Stock rows locked in one order (warehouse, SKU) whatever the list's order: two counts
+    # that overlap queue behind each other instead of deadlocking.
+    for i in sorted(range(len(counts)), key=lambda i: (counts[i].warehouse_code, counts[i].sku)):
+        count = counts[i]
+        results[i] = set_level(session, sku=count.sku, warehouse_code=count.warehouse_code,
+                               warehouse_id=warehouses[count.warehouse_code], on_hand=count.on_hand)
+    return results  # type: ignore[return-value]
+
+
 def warehouses_by_code(session: Session) -> dict[str, int]:
     return {code: wid for code, wid in session.exec(select(Warehouse.code, Warehouse.id)).all()}
 

@@ -1,8 +1,14 @@
 """Recording carrier events: exactly once, append-only, hash-chained; shipment
-and order status follow the events."""
+and order status follow the events.
+
+`record_push` (a verified webhook push) and `record_poll` (what polling fetched) are the use
+cases: each one transaction under the shipment's lock. The carrier call itself happens before,
+outside any transaction.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,10 +20,16 @@ from core.db import Database
 from core.errors import NotFound
 from core.i18n import N_
 from core.models import CarrierPush, Order, OrderStatus, Shipment, TrackingEvent, TrackingTag, utcnow
+from core.services.actors import Actor
 from core.services.messaging import outbox as notifications
 from core.services.tracking import chain
 
 logger = logging.getLogger("orderdesk.tracking")
+
+
+def carrier_actor(client_ip: str = "") -> Actor:
+    """Who moves an order when its parcel's events say so: the carrier, as order history shows it."""
+    return Actor.integration("carrier", via="carrier", client_ip=client_ip)
 
 
 @dataclass(frozen=True)
@@ -43,6 +55,7 @@ def append_events(
     *,
     source: str,
     received_at: datetime | None = None,
+    actor: Actor | None = None,
 ) -> Ingested:
     """Append the events not seen before to the shipment's chain. The caller holds
     the shipment's lock, so two sources cannot interleave one chain."""
@@ -77,11 +90,11 @@ def append_events(
         session.add(row)
         added.append(row)
     if added:
-        _follow(session, shipment, added)
+        _follow(session, shipment, added, actor or carrier_actor())
     return Ingested(added=len(added), duplicates=duplicates)
 
 
-def _follow(session: Session, shipment: Shipment, added: list[TrackingEvent]) -> None:
+def _follow(session: Session, shipment: Shipment, added: list[TrackingEvent], actor: Actor) -> None:
     """Shipment and order status follow the newest event by occurrence time."""
     newest = max(added, key=lambda e: e.occurred_at)
     if shipment.last_event_at is None or newest.occurred_at >= shipment.last_event_at:
@@ -100,7 +113,7 @@ def _follow(session: Session, shipment: Shipment, added: list[TrackingEvent]) ->
         if order is not None and order.status == OrderStatus.SHIPPED:
             from core.services.orders.lifecycle import transition
 
-            transition(session, order, OrderStatus.DELIVERED, actor="carrier", via="carrier",
+            transition(session, order, OrderStatus.DELIVERED, actor=actor.name, via=actor.via,
                        at=shipment.delivered_at)
     session.add(shipment)
 
@@ -112,8 +125,10 @@ def _link(order: Order) -> str:
     return link_url(order, get_settings())
 
 
-def ingest_push(db: Database, snapshot: TrackingSnapshot, *, source: str, event_key: str, body: str) -> Ingested:
-    """A verified push: stored verbatim under (source, event key), then applied, in one transaction."""
+def record_push(db: Database, actor: Actor, snapshot: TrackingSnapshot, *, source: str, body: str) -> Ingested:
+    """A verified push: stored verbatim under (source, a digest of its body), then applied, in one
+    transaction. The same push again (the carrier retries until answered) changes nothing."""
+    event_key = hashlib.sha256(body.encode("utf-8")).hexdigest()
     with db.write() as session:
         shipment = lock_shipment(session, snapshot.carrier, snapshot.tracking_no)
         replay = session.exec(
@@ -121,16 +136,17 @@ def ingest_push(db: Database, snapshot: TrackingSnapshot, *, source: str, event_
         ).first()
         if replay is not None:
             return Ingested(added=0, duplicates=len(snapshot.events), replayed_push=True)
-        result = append_events(session, shipment, snapshot.events, source="push")
+        result = append_events(session, shipment, snapshot.events, source="push", actor=actor)
         session.add(CarrierPush(source=source, event_key=event_key, body=body, shipment_id=shipment.id,
                                 events_added=result.added, events_duplicate=result.duplicates))
     return result
 
 
-def ingest_poll(db: Database, snapshot: TrackingSnapshot, *, now: datetime | None = None) -> Ingested:
+def record_poll(db: Database, actor: Actor, snapshot: TrackingSnapshot, *, now: datetime | None = None) -> Ingested:
+    """What polling fetched for one parcel; the shipment counts as polled once its events are stored."""
     with db.write() as session:
         shipment = lock_shipment(session, snapshot.carrier, snapshot.tracking_no)
-        result = append_events(session, shipment, snapshot.events, source="poll")
+        result = append_events(session, shipment, snapshot.events, source="poll", actor=actor)
         shipment.last_polled_at = now or utcnow()
         session.add(shipment)
     return result

@@ -20,7 +20,7 @@ from sqlmodel import select
 from core.carriers.base import CarrierUnavailable, TrackingSource
 from core.db import Database
 from core.models import Customer, Order, Shipment, utcnow
-from core.services.tracking.events import ingest_poll
+from core.services.tracking.events import carrier_actor, record_poll
 
 logger = logging.getLogger("orderdesk.polling")
 
@@ -53,6 +53,7 @@ def due_shipments(db: Database, *, limit: int, now: datetime, min_interval: time
 def poll_round(db: Database, source: TrackingSource, *, limit: int = 200, workers: int = 4,
                now: datetime | None = None, min_interval: timedelta = timedelta(minutes=30)) -> PollRound:
     now = now or utcnow()
+    actor = carrier_actor()
     result = PollRound()
     tally = threading.Lock()
 
@@ -66,7 +67,7 @@ def poll_round(db: Database, source: TrackingSource, *, limit: int = 200, worker
             with tally:
                 result.failed.append(tracking_no)
             return
-        ingested = ingest_poll(db, snapshot, now=utcnow())
+        ingested = record_poll(db, actor, snapshot, now=utcnow())
         with tally:
             result.polled += 1
             result.added += ingested.added

@@ -30,7 +30,14 @@ from core.services.channels import ingest, ingest_batch
 from core.services.channels.ingest import IncomingOrder
 from core.services.channels.order_import.presets import PRESETS, SHOPIFY_STATUS_COLUMNS, Mapping
 from core.services.channels.order_import.reader import SUFFIXES, read_rows
-from core.services.channels.order_import.rows import Rejection, Row, RowRejected, build_incoming, reject
+from core.services.channels.order_import.rows import (
+    Rejection,
+    Row,
+    RowRejected,
+    build_incoming,
+    column_for,
+    reject,
+)
 
 logger = logging.getLogger("orderdesk.import")
 
@@ -52,11 +59,14 @@ class ImportSummary:
     failure: str = ""
     failure_params: dict = field(default_factory=dict)
     run_id: int | None = None
+    # Rows are refused by the reader thread (bad data) and by the writer (refused while written).
+    _rejecting: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def reject(self, rejection: Rejection) -> None:
-        self.rejected += 1
-        if len(self.rejections) < KEPT_REJECTIONS:
-            self.rejections.append(rejection)
+        with self._rejecting:
+            self.rejected += 1
+            if len(self.rejections) < KEPT_REJECTIONS:
+                self.rejections.append(rejection)
 
     def count(self, outcome: str) -> None:
         setattr(self, outcome, getattr(self, outcome) + 1)
@@ -123,10 +133,23 @@ def order_groups(mapping: Mapping, rows: Iterator[Row]) -> Iterator[list[Row]]:
         yield group
 
 
-def _write_batch(session: Session, batch: list[tuple[IncomingOrder, OrderStatus]], summary: ImportSummary,
+# One checked order of the file: the line its rows start on, the order, the status it goes to.
+Checked = tuple[int, IncomingOrder, OrderStatus]
+
+
+def _write_batch(session: Session, batch: list[Checked], summary: ImportSummary, mapping: Mapping,
                  actor: str) -> None:
-    for result in ingest_batch.upsert_orders(session, batch, via="import", actor=actor):
-        summary.count(result.outcome)
+    """One batch in the caller's transaction: an order refused while it is written (by a rule
+    or by the database) is one refused row, the others go in."""
+    entries = ingest_batch.store_batch(session, [(incoming, target) for _, incoming, target in batch],
+                                       via="import", actor=actor)
+    for (line, _, _), entry in zip(batch, entries, strict=True):
+        if entry.refusal is None:
+            summary.count(entry.outcome)
+            continue
+        exc = entry.refusal
+        column = column_for(mapping, exc.field) if isinstance(exc, InvalidInput) else ""
+        summary.reject(Rejection(line, column, exc.message, dict(exc.params)))
 
 
 def import_file(
@@ -172,13 +195,13 @@ def _run(db: Database, path: Path, mapping: Mapping, summary: ImportSummary, *, 
         raise InvalidInput("file", N_("The file has no column %(columns)s; is it a %(mapping)s export?"),
                            columns="、".join(missing), mapping=mapping.label or mapping.name)
 
-    def checked_batches() -> Iterator[list[tuple[IncomingOrder, OrderStatus]]]:
-        batch: list[tuple[IncomingOrder, OrderStatus]] = []
+    def checked_batches() -> Iterator[list[Checked]]:
+        batch: list[Checked] = []
         for group in order_groups(mapping, rows):
             try:
                 incoming = build_incoming(mapping, group, warehouse_id=warehouse_id)
                 try:
-                    batch.append(ingest.check_incoming(incoming))
+                    batch.append((group[0][0], *ingest.check_incoming(incoming)))
                 except InvalidInput as exc:
                     raise reject(mapping, group[0][0], exc) from None
             except RowRejected as refused:
@@ -193,7 +216,7 @@ def _run(db: Database, path: Path, mapping: Mapping, summary: ImportSummary, *, 
     if dry_run and not db.is_sqlite:
         with db.write() as session:
             for batch in read_ahead(checked_batches()):
-                _write_batch(session, batch, summary, actor)
+                _write_batch(session, batch, summary, mapping, actor)
             raise _RollBack
     if dry_run:
         # SQLite has one write lock for the whole database: a dry run in one transaction would
@@ -202,17 +225,18 @@ def _run(db: Database, path: Path, mapping: Mapping, summary: ImportSummary, *, 
         # file (which the real import would find written) counts as unchanged.
         earlier: set[tuple[str, str]] = set()
         for batch in read_ahead(checked_batches()):
-            keys = [(incoming.order.channel, incoming.order.channel_order_no) for incoming, _ in batch]
+            keys = [(incoming.order.channel, incoming.order.channel_order_no) for _, incoming, _ in batch]
             fresh = [item for item, key in zip(batch, keys, strict=True) if key not in earlier]
             summary.unchanged += len(batch) - len(fresh)
             with contextlib.suppress(_RollBack), db.write() as session:
-                _write_batch(session, fresh, summary, actor)
+                _write_batch(session, fresh, summary, mapping, actor)
                 raise _RollBack
             earlier.update(keys)
         return
+    # One write transaction per batch: a large file never holds the write lock for long.
     for batch in read_ahead(checked_batches()):
         with db.write() as session:
-            _write_batch(session, batch, summary, actor)
+            _write_batch(session, batch, summary, mapping, actor)
 
 
 def read_ahead(batches: Iterator[list], depth: int = 2) -> Iterator[list]:
