@@ -7,6 +7,7 @@ import json
 import pytest
 
 from core.config import get_settings
+from core.services.actors import Actor
 from core.services.audit import log as audit
 from core.services.channels import api_keys
 from tests.admin.conftest import soup
@@ -50,7 +51,8 @@ def test_missing_scope_is_explained_beside_the_field(db, as_staff):
 
 def test_admin_revokes_a_key(db, as_staff):
     admin = as_staff("admin")
-    created = api_keys.create_key(db, get_settings().secret_key, name="ERP", scopes="orders:write", actor="cli")
+    created = api_keys.create_key(db, Actor.system(via="cli"), get_settings().secret_key, name="ERP",
+                                  scopes="orders:write")
     response = admin.post(f"/admin/api-keys/{created.key_id}/revoke", data={"_csrf_token": admin.csrf},
                           follow_redirects=False)
     assert response.status_code == 303
