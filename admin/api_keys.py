@@ -9,11 +9,9 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_422_UNPROCESSABLE_ENTITY
 
-from admin.auth import client_ip, current_staff
+from admin.auth import current_staff, staff_actor
 from core.config import Settings
 from core.errors import InvalidInput
-from core.i18n import N_
-from core.services.audit import trail as audit
 from core.services.channels import api_keys
 from core.services.identity.permissions import Permission
 from core.web.deps import DB
@@ -40,21 +38,16 @@ async def create_api_key(request: Request, db: DB) -> Template:
     form = await request.form()
     values = {"name": form.get("name", ""), "scopes": form.getall("scopes") if "scopes" in form else [],
               "rate_limit": form.get("rate_limit", "600").strip()}
-    staff = current_staff(request)
+    actor = staff_actor(request)
     settings: Settings = request.app.state.settings
 
     def create() -> Template:
         try:
-            if not values["rate_limit"].isdigit():
-                raise InvalidInput("rate_limit_per_minute", N_("Give a limit between 1 and 100000 requests a minute."))
-            created = api_keys.create_key(db, settings.secret_key, name=values["name"], scopes=values["scopes"],
-                                          actor=staff.email, rate_limit_per_minute=int(values["rate_limit"]))
+            created = api_keys.create_key(db, actor, settings.secret_key, name=values["name"], scopes=values["scopes"],
+                                          rate_limit_per_minute=values["rate_limit"])
         except InvalidInput as exc:
             return _page(request, db, status_code=HTTP_422_UNPROCESSABLE_ENTITY, values=values,
                          errors={exc.field: exc.translated()})
-        audit.record(db, staff=staff, action="api_key_create", client_ip=client_ip(request),
-                     detail={"key_id": created.key_id, "integration": created.integration, "scopes": created.scopes,
-                             "rate_limit_per_minute": int(values["rate_limit"])})
         return _page(request, db, created=created)
 
     return await to_thread.run_sync(create)
@@ -63,8 +56,5 @@ async def create_api_key(request: Request, db: DB) -> Template:
 @post("/api-keys/{key_id:str}/revoke", name="admin_api_key_revoke", opt={"permission": P.MANAGE_API_KEYS},
       sync_to_thread=True)
 def revoke_api_key(request: Request, db: DB, key_id: FromPath[str]) -> Response:
-    staff = current_staff(request)
-    row = api_keys.revoke_key(db, key_id, actor=staff.email)
-    audit.record(db, staff=staff, action="api_key_revoke", client_ip=client_ip(request),
-                 detail={"key_id": row.key_id, "integration": row.integration})
+    row = api_keys.revoke_key(db, staff_actor(request), key_id)
     return Redirect(path=f"/admin/api-keys?revoked={row.key_id}", status_code=HTTP_303_SEE_OTHER)

@@ -9,9 +9,8 @@ from litestar import Request, Response, get
 from litestar.params import FromQuery
 from litestar.response import Template
 
-from admin.auth import client_ip, current_staff
+from admin.auth import current_staff, staff_actor
 from core.services.audit import log as audit_log
-from core.services.audit import trail as audit
 from core.services.identity.permissions import Permission
 from core.web.deps import DB
 from core.web.templating import localtime
@@ -29,16 +28,13 @@ def audit_page(request: Request, db: DB, actor: FromQuery[str] = "", order: From
 
 @get("/audit.csv", name="admin_audit_export", opt={"permission": P.MANAGE_STAFF}, sync_to_thread=True)
 def audit_export(request: Request, db: DB, actor: FromQuery[str] = "", order: FromQuery[str] = "", action: FromQuery[str] = "") -> Response:
-    staff = current_staff(request)
-    result = audit_log.search(db, actor=actor, order_ref=order, action=action, limit=None)
+    result = audit_log.export(db, staff_actor(request), actor_filter=actor, order_ref=order, action=action)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["seq", "at", "actor", "action", "order_ref", "client_ip", "detail", "entry_hash"])
     for entry in result.entries:
         writer.writerow([entry.seq, localtime(entry.at, "full"), entry.actor, entry.action, entry.order_ref or "",
                          entry.client_ip, entry.detail, entry.entry_hash])
-    audit.record(db, staff=staff, action="export_audit", client_ip=client_ip(request),
-                 detail={"rows": result.total, "actor": actor, "order": order, "action": action})
     return Response(content="\ufeff".encode() + buffer.getvalue().encode("utf-8"),
                     media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="audit.csv"'})

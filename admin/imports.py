@@ -17,11 +17,10 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Template
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 
-from admin.auth import client_ip, current_staff
+from admin.auth import current_staff, staff_actor
 from core.errors import InvalidInput
 from core.i18n import N_, gettext, translate
 from core.models import Channel
-from core.services.audit import trail as audit
 from core.services.channels.order_import import ImportSummary, find_mapping, import_file, mapping_of, runs
 from core.services.channels.order_import.presets import FIELDS, PRESETS
 from core.services.channels.order_import.reader import SUFFIXES
@@ -79,7 +78,6 @@ def _save_upload(upload: UploadFile, directory: Path) -> Path:
 @post("/imports", name="admin_import_upload", opt={"permission": P.IMPORT_ORDERS}, sync_to_thread=True,
       request_max_body_size=MAX_UPLOAD, status_code=200)
 def upload(request: Request, db: DB, data: Multipart) -> Response | Template:
-    staff = current_staff(request)
     values = {key: _text(data.get(key)) for key in ("mapping", "channel", "dry_run")}
     upload_file = data.get("file")
     errors: dict[str, str] = {}
@@ -100,9 +98,8 @@ def upload(request: Request, db: DB, data: Multipart) -> Response | Template:
         except InvalidInput as exc:
             return _upload_page(request, db, values=values, errors={"file": exc.translated()},
                                 status_code=HTTP_422_UNPROCESSABLE_ENTITY)
-        summary = import_file(db, path, mapping=mapping, file_name=Path(upload_file.filename).name,
-                              dry_run=values["dry_run"] == "1", actor=staff.email, via="admin", staff=staff,
-                              client_ip=client_ip(request))
+        summary = import_file(db, staff_actor(request), path, mapping=mapping,
+                              file_name=Path(upload_file.filename).name, dry_run=values["dry_run"] == "1")
     if summary.failure and not summary.new + summary.updated + summary.unchanged + summary.rejected:
         # The file as a whole could not be read (wrong layout, not a spreadsheet): say so beside the field.
         return _upload_page(request, db, values=values, errors={
@@ -149,7 +146,6 @@ def _error_texts(errors: dict[str, str]) -> dict[str, str]:
       sync_to_thread=True, request_max_body_size=MAX_UPLOAD, status_code=200)
 def save_mapping(request: Request, db: DB, data: Multipart) -> Response | Template:
     """Save, or (button "preview" with a sample file) show how the file's first rows would be read."""
-    staff = current_staff(request)
     values = {key: _text(value) for key, value in data.items() if not isinstance(value, UploadFile)}
     try:
         mapping = runs.parse_mapping(values)
@@ -168,9 +164,6 @@ def save_mapping(request: Request, db: DB, data: Multipart) -> Response | Templa
                 return _mapping_page(request, db, values=values, errors={"sample": exc.translated()},
                                      status_code=HTTP_422_UNPROCESSABLE_ENTITY)
         return _mapping_page(request, db, values=values, preview=shown)
-    runs.save_mapping(db, mapping, actor=staff.email)
-    audit.record(db, staff=staff, action="import_mapping_save", client_ip=client_ip(request),
-                 detail={"mapping": mapping.name, "channel": mapping.channel, "columns": mapping.columns,
-                         "timezone": mapping.timezone})
+    runs.save_mapping(db, staff_actor(request), mapping)
     return see_other(request, request.app.route_reverse("admin_import_mappings") + "?"
                      + urlencode({"saved": mapping.name}))

@@ -7,9 +7,8 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_422_UNPROCESSABLE_ENTITY
 
-from admin.auth import client_ip, current_staff
+from admin.auth import current_staff, staff_actor
 from core.errors import InvalidInput
-from core.services.audit import trail as audit
 from core.services.identity.permissions import Permission
 from core.services.messaging import templates as message_templates
 from core.web.deps import DB
@@ -61,24 +60,17 @@ def preview_message(request: Request, db: DB, event: FromPath[str], locale: From
       sync_to_thread=True)
 def save_message(request: Request, db: DB, event: FromPath[str], locale: FromPath[str],
                  data: URLEncodedBody[dict[str, str]]) -> Response:
-    staff = current_staff(request)
-    view = message_templates.get_template(db, event, locale)
     body = data.get("body", "")
     try:
-        before, after = message_templates.save_template(db, event, locale, body, actor=staff.email)
+        message_templates.save_template(db, staff_actor(request), event, locale, body)
     except InvalidInput as exc:
-        return _editor(request, view, body, error=exc.translated(), status_code=HTTP_422_UNPROCESSABLE_ENTITY)
-    audit.record(db, staff=staff, action="message_template_update", client_ip=client_ip(request),
-                 detail={"event": event, "locale": locale, "before": before, "after": after})
+        return _editor(request, message_templates.get_template(db, event, locale), body, error=exc.translated(),
+                       status_code=HTTP_422_UNPROCESSABLE_ENTITY)
     return Redirect(path=f"/admin/messages?saved={event}.{locale}", status_code=HTTP_303_SEE_OTHER)
 
 
 @post("/messages/{event:str}/{locale:str}/reset", name="admin_message_reset",
       opt={"permission": P.MANAGE_MESSAGES}, sync_to_thread=True)
 def reset_message(request: Request, db: DB, event: FromPath[str], locale: FromPath[str]) -> Response:
-    staff = current_staff(request)
-    removed = message_templates.reset_template(db, event, locale)
-    if removed is not None:
-        audit.record(db, staff=staff, action="message_template_reset", client_ip=client_ip(request),
-                     detail={"event": event, "locale": locale, "before": removed})
+    message_templates.reset_template(db, staff_actor(request), event, locale)
     return Redirect(path=f"/admin/messages?saved={event}.{locale}", status_code=HTTP_303_SEE_OTHER)

@@ -9,10 +9,9 @@ from litestar.params import FromQuery
 from litestar.response import Template
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 
-from admin.auth import client_ip, current_staff
+from admin.auth import current_staff, staff_actor
 from core.config import Settings
 from core.errors import InvalidInput
-from core.services.audit import trail as audit
 from core.services.identity.permissions import Permission
 from core.services.triage import report as triage_report
 from core.services.triage.report import Week
@@ -47,15 +46,12 @@ def weekly_page(request: Request, db: DB, week: FromQuery[str] = "") -> Template
 @get("/reports/weekly.csv", name="admin_weekly_report_csv", opt={"permission": P.VIEW_REPORTS},
      sync_to_thread=True)
 def weekly_csv(request: Request, db: DB, week: FromQuery[str] = "") -> Response:
-    staff = current_staff(request)
     settings: Settings = request.app.state.settings
     try:
         chosen = _week(request, week)
     except InvalidInput as exc:
         return Response(content=exc.translated(), status_code=HTTP_422_UNPROCESSABLE_ENTITY,
                         media_type="text/plain; charset=utf-8")
-    report = triage_report.weekly(db, chosen, settings.tz)
-    audit.record(db, staff=staff, action="export_weekly_report", client_ip=client_ip(request),
-                 detail={"week": chosen.label})
-    return Response(content=triage_report.to_csv(report), media_type="text/csv; charset=utf-8",
+    content = triage_report.export_weekly(db, staff_actor(request), chosen, settings.tz)
+    return Response(content=content, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="triage-{chosen.label}.csv"'})

@@ -7,11 +7,10 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTITY
 
-from admin.auth import client_ip, current_staff
-from core.errors import DomainError, InvalidInput
+from admin.auth import current_staff, staff_actor
+from core.errors import DomainError, InvalidInput, NotFound
 from core.models import TriageQueue, TriageTag, utcnow
-from core.services.audit import trail as audit
-from core.services.identity.permissions import Permission, can
+from core.services.identity.permissions import Permission
 from core.services.identity.staff import list_staff
 from core.services.orders.addresses import address_of, present
 from core.services.triage import queue as triage_queue
@@ -37,77 +36,68 @@ def triage_queue_page(request: Request, db: DB, queue: FromQuery[str] = "", tag:
         "params": {"queue": queue, "tag": tag, "mine": mine if mine == "1" else ""}})
 
 
-def _tag_page(request: Request, db, tag_id: int, *, status_code: int = 200, reveal: bool = False,  # noqa: ANN001
-              **extra) -> Template:
+def _tag_page(request: Request, db, view: triage_queue.TagView, *, status_code: int = 200,  # noqa: ANN001
+              reveal: bool = False, **extra) -> Template:
     """Personal data masked as everywhere in lists; a role that may see it in full reveals it
-    on purpose (recorded in the audit log by the caller), which also puts the name in the reply."""
+    on purpose (an audited use case), which also puts the name in the reply."""
     staff = current_staff(request)
-    view = triage_queue.get_tag(db, staff, tag_id)
-    full = reveal and can(staff.role, P.VIEW_FULL_PII)
     owners = [s for s in list_staff(db) if s.active or s.id == view.tag.owner_id]
     return Template(template_name="admin/triage_tag.html", status_code=status_code, context={
-        "staff": staff, "view": view, "shown": present(address_of(view.order), full=full),
-        "reply": triage_queue.reply_for(view, full_name=full), "now": utcnow(), "owners": owners,
-        "owner": next((s for s in owners if s.id == view.tag.owner_id), None), "reveal": full, **extra})
+        "staff": staff, "view": view, "shown": present(address_of(view.order), full=reveal),
+        "reply": triage_queue.reply_for(view, full_name=reveal), "now": utcnow(), "owners": owners,
+        "owner": next((s for s in owners if s.id == view.tag.owner_id), None), "reveal": reveal, **extra})
+
+
+def _refused(request: Request, db, tag_id: int, status_code: int, **extra) -> Template:  # noqa: ANN001
+    """The tag page again, after the action was refused (and nothing was written)."""
+    return _tag_page(request, db, triage_queue.get_tag(db, staff_actor(request), tag_id), status_code=status_code,
+                     **extra)
 
 
 @get("/triage/tags/{tag_id:int}", name="admin_triage_tag", opt={"permission": P.WORK_TRIAGE}, sync_to_thread=True)
 def tag_page(request: Request, db: DB, tag_id: FromPath[int], replied: FromQuery[str] = "",
              reveal: FromQuery[bool] = False) -> Template:
-    staff = current_staff(request)
-    reveal = reveal and can(staff.role, P.VIEW_FULL_PII)
-    page = _tag_page(request, db, tag_id, replied=replied == "1", reveal=reveal)
-    if reveal:
-        audit.record(db, staff=staff, action="reveal", order_ref=page.context["view"].order.ref,
-                     client_ip=client_ip(request), detail={"tag": tag_id})
-    return page
+    actor = staff_actor(request)
+    reveal = reveal and actor.can(P.VIEW_FULL_PII)
+    view = triage_queue.reveal_tag(db, actor, tag_id) if reveal else triage_queue.get_tag(db, actor, tag_id)
+    return _tag_page(request, db, view, replied=replied == "1", reveal=reveal)
 
 
 @post("/triage/tags/{tag_id:int}/resolve", name="admin_triage_resolve", opt={"permission": P.WORK_TRIAGE},
       sync_to_thread=True)
 def resolve_tag(request: Request, db: DB, tag_id: FromPath[int], data: URLEncodedBody[dict[str, str]]) -> Response:
-    staff = current_staff(request)
-    view = triage_queue.get_tag(db, staff, tag_id)
     resolution = data.get("resolution", "")
     try:
-        tag = triage_queue.resolve(db, staff, tag_id, resolution)
+        tag = triage_queue.resolve_tag(db, staff_actor(request), tag_id, resolution)
     except InvalidInput as exc:
-        return _tag_page(request, db, tag_id, status_code=HTTP_422_UNPROCESSABLE_ENTITY,
-                         resolve_error=exc.translated(), resolution=resolution)
+        return _refused(request, db, tag_id, HTTP_422_UNPROCESSABLE_ENTITY, resolve_error=exc.translated(),
+                        resolution=resolution)
+    except NotFound:
+        raise
     except DomainError as exc:
-        return _tag_page(request, db, tag_id, status_code=HTTP_409_CONFLICT, action_error=exc.translated())
-    audit.record(db, staff=staff, action="triage_resolve", order_ref=view.order.ref, client_ip=client_ip(request),
-                 detail={"tag": tag_id, "rule": tag.rule_code, "resolution": tag.resolution[:500]})
+        return _refused(request, db, tag_id, HTTP_409_CONFLICT, action_error=exc.translated())
     return Redirect(path=_queue_url(tag.queue), status_code=HTTP_303_SEE_OTHER)
 
 
 @post("/triage/tags/{tag_id:int}/assign", name="admin_triage_assign", opt={"permission": P.WORK_TRIAGE},
       sync_to_thread=True)
 def assign_tag(request: Request, db: DB, tag_id: FromPath[int], data: URLEncodedBody[dict[str, str]]) -> Response:
-    staff = current_staff(request)
-    view = triage_queue.get_tag(db, staff, tag_id)
+    actor = staff_actor(request)
     raw = data.get("owner", "")
     # "me", a staff id, or empty to unassign; anything else is refused by the service (-1).
-    owner_id = staff.id if raw == "me" else int(raw) if raw.isdigit() else None if raw == "" else -1
+    owner_id = actor.staff_id if raw == "me" else int(raw) if raw.isdigit() else None if raw == "" else -1
     try:
-        triage_queue.assign(db, tag_id, owner_id)
+        triage_queue.assign_tag(db, actor, tag_id, owner_id)
     except InvalidInput as exc:
-        return _tag_page(request, db, tag_id, status_code=HTTP_422_UNPROCESSABLE_ENTITY,
-                         assign_error=exc.translated())
-    audit.record(db, staff=staff, action="triage_assign", order_ref=view.order.ref, client_ip=client_ip(request),
-                 detail={"tag": tag_id, "owner": owner_id})
+        return _refused(request, db, tag_id, HTTP_422_UNPROCESSABLE_ENTITY, assign_error=exc.translated())
     return Redirect(path=f"/admin/triage/tags/{tag_id}", status_code=HTTP_303_SEE_OTHER)
 
 
 @post("/triage/tags/{tag_id:int}/reply", name="admin_triage_reply", opt={"permission": P.WORK_TRIAGE},
       sync_to_thread=True)
 def send_reply(request: Request, db: DB, tag_id: FromPath[int]) -> Response:
-    staff = current_staff(request)
-    view = triage_queue.get_tag(db, staff, tag_id)
     try:
-        triage_queue.record_reply(db, staff, tag_id)
+        triage_queue.record_reply(db, staff_actor(request), tag_id)
     except InvalidInput as exc:
-        return _tag_page(request, db, tag_id, status_code=HTTP_422_UNPROCESSABLE_ENTITY, reply_error=exc.translated())
-    audit.record(db, staff=staff, action="triage_reply", order_ref=view.order.ref, client_ip=client_ip(request),
-                 detail={"tag": tag_id, "rule": view.tag.rule_code, "sent_by_sms": False})
+        return _refused(request, db, tag_id, HTTP_422_UNPROCESSABLE_ENTITY, reply_error=exc.translated())
     return Redirect(path=f"/admin/triage/tags/{tag_id}?replied=1", status_code=HTTP_303_SEE_OTHER)

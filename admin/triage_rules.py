@@ -9,10 +9,9 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTITY
 
-from admin.auth import client_ip, current_staff
+from admin.auth import current_staff, staff_actor
 from core.i18n import translate
 from core.models import TriageQueue, TriageRule
-from core.services.audit import trail as audit
 from core.services.identity.permissions import Permission
 from core.services.triage import engine as triage
 from core.services.triage import rules as triage_rules
@@ -54,12 +53,6 @@ def rule_page(request: Request, db: DB, code: FromPath[str]) -> Template:
     return _editor(request, rule, _form_values(rule))
 
 
-def _parse(rule: TriageRule, data: dict[str, str]) -> triage_rules.RuleSpec:
-    params = triage_rules.parse_params(json.loads(rule.params), data)
-    return triage_rules.RuleSpec(code=rule.code, tag=rule.tag, queue=triage_rules.parse_queue(data.get("queue", ""),
-                                 rule.queue), enabled=data.get("enabled") == "1", params=params)
-
-
 def _error_texts(exc: triage_rules.RuleErrors) -> dict[str, str]:
     return {key: translate(message, params)
             for key, (message, params) in exc.errors.items()}
@@ -72,7 +65,7 @@ def preview_rule(request: Request, db: DB, code: FromPath[str], data: URLEncoded
     rule = triage_rules.get_rule(db, code)
     values = dict(data)
     try:
-        edited = _parse(rule, data)
+        edited = triage_rules.parse_form(rule, data)
     except triage_rules.RuleErrors as exc:
         return _editor(request, rule, values, status_code=HTTP_422_UNPROCESSABLE_ENTITY, errors=_error_texts(exc))
     return _editor(request, rule, values, preview=triage.preview(db, edited))
@@ -81,20 +74,14 @@ def preview_rule(request: Request, db: DB, code: FromPath[str], data: URLEncoded
 @post("/triage/rules/{code:str}", name="admin_triage_rule_save", opt={"permission": P.MANAGE_RULES},
       sync_to_thread=True)
 def save_rule(request: Request, db: DB, code: FromPath[str], data: URLEncodedBody[dict[str, str]]) -> Response:
-    staff = current_staff(request)
-    rule = triage_rules.get_rule(db, code)
     values = dict(data)
     try:
-        edited = _parse(rule, data)
-        before, after = triage_rules.save_rule(db, code, params=edited.params, enabled=edited.enabled,
-                                               queue=edited.queue, actor=staff.email,
-                                               loaded_at=data.get("loaded_at", ""))
+        triage_rules.save_rule(db, staff_actor(request), code, data)
     except triage_rules.RuleErrors as exc:
-        return _editor(request, rule, values, status_code=HTTP_422_UNPROCESSABLE_ENTITY, errors=_error_texts(exc))
+        return _editor(request, triage_rules.get_rule(db, code), values, status_code=HTTP_422_UNPROCESSABLE_ENTITY,
+                       errors=_error_texts(exc))
     except triage_rules.RuleChanged as exc:
         fresh = triage_rules.get_rule(db, code)
         return _editor(request, fresh, {**values, "loaded_at": fresh.updated_at.isoformat()},
                        status_code=HTTP_409_CONFLICT, conflict=exc.translated())
-    audit.record(db, staff=staff, action="triage_rule_update", client_ip=client_ip(request),
-                 detail={"rule": code, "before": before, "after": after})
     return Redirect(path=f"/admin/triage/rules?saved={code}", status_code=HTTP_303_SEE_OTHER)

@@ -45,6 +45,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from core.config import normalize_database_url  # noqa: E402
 from core.db import Database  # noqa: E402
 from core.migrate import upgrade  # noqa: E402
+from core.services.actors import Actor, ActorKind  # noqa: E402
 from core.services.channels.order_import import PRESETS, import_file  # noqa: E402
 
 TARGET = 0.25
@@ -145,7 +146,7 @@ def measure(backend: str, csv_path: Path, orders: int, urls: tuple[str, str]) ->
         upgrade(url)
     db = Database(import_url)
     started, cpu = time.perf_counter(), time.process_time()
-    summary = import_file(db, csv_path, mapping=PRESETS["jd"], actor="bench")
+    summary = import_file(db, Actor(ActorKind.SYSTEM, "bench", via="cli"), csv_path, mapping=PRESETS["jd"])
     imported, imported_cpu = time.perf_counter() - started, time.process_time() - cpu
     db.dispose()
     if summary.failure or summary.rejected or summary.new != orders:

@@ -50,12 +50,14 @@ def run(url: str, calls: int) -> None:
     from core.config import get_settings
     from core.db import Database
     from core.migrate import upgrade
+    from core.services.actors import Actor
     from core.services.channels import api_keys
 
     upgrade(url)
     db = Database(url)
     settings = get_settings()
-    key = api_keys.create_key(db, settings.secret_key, name="bench", scopes="orders:write", actor="bench")
+    key = api_keys.create_key(db, Actor.system(via="bench"), settings.secret_key, name="bench",
+                              scopes="orders:write")
     bodies = [json.dumps({"orders": [order(c * BATCH + i) for i in range(BATCH)]}, ensure_ascii=False).encode()
               for c in range(calls)]
     idempotency_keys = [str(uuid.uuid4()) for _ in bodies]

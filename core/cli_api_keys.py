@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from core.config import get_settings
+
+if TYPE_CHECKING:
+    from core.services.actors import Actor
+
+
+def _operator() -> Actor:
+    """Whoever runs the command: the keys show "cli" as their creator, as they always have."""
+    from core.services.actors import Actor, ActorKind
+
+    return Actor(ActorKind.SYSTEM, "cli", via="cli")
 
 
 def _cmd_create(args: argparse.Namespace) -> int:
@@ -14,8 +25,8 @@ def _cmd_create(args: argparse.Namespace) -> int:
     from core.services.channels import api_keys
 
     try:
-        created = api_keys.create_key(get_database(), get_settings().secret_key, name=args.name, scopes=args.scopes,
-                                      actor="cli", rate_limit_per_minute=args.rate_limit)
+        created = api_keys.create_key(get_database(), _operator(), get_settings().secret_key, name=args.name,
+                                      scopes=args.scopes, rate_limit_per_minute=args.rate_limit)
     except InvalidInput as exc:
         print(f"api-key create: {exc}", file=sys.stderr)
         return 2
@@ -50,7 +61,7 @@ def _cmd_revoke(args: argparse.Namespace) -> int:
     from core.services.channels import api_keys
 
     try:
-        row = api_keys.revoke_key(get_database(), args.key_id, actor="cli")
+        row = api_keys.revoke_key(get_database(), _operator(), args.key_id)
     except NotFound:
         print(f"api-key revoke: no key {args.key_id}", file=sys.stderr)
         return 2

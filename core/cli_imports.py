@@ -14,6 +14,7 @@ def _cmd_import_orders(args: argparse.Namespace) -> int:
     from core.db import get_database
     from core.errors import DomainError
     from core.i18n import interpolate
+    from core.services.actors import Actor, ActorKind
     from core.services.channels.order_import import check_timezone, find_mapping, import_file
 
     db = get_database()
@@ -29,8 +30,9 @@ def _cmd_import_orders(args: argparse.Namespace) -> int:
     except DomainError as exc:
         print(f"import-orders: {exc}", file=sys.stderr)
         return 2
-    actor = os.environ.get("USER", "cli")
-    summary = import_file(db, path, mapping=mapping, dry_run=args.dry_run, actor=f"cli:{actor}", via="cli")
+    # The run and the orders' history name the operator's login, as they always have.
+    operator = Actor(ActorKind.SYSTEM, f"cli:{os.environ.get('USER', 'cli')}", via="cli")
+    summary = import_file(db, operator, path, mapping=mapping, dry_run=args.dry_run)
     for rejection in summary.rejections:
         reason = interpolate(rejection.message, rejection.params)
         print(f"line {rejection.line}, column {rejection.column}: {reason}")

@@ -16,8 +16,12 @@ from sqlmodel import Session, select
 from core.carriers.base import NormalizedEvent
 from core.models import Customer, Dispute, Order, OrderStatus, Shipment, SkuStock, TrackingTag
 from core.phones import normalize_phone
+from core.services.actors import Actor, ActorKind
 from core.services.tracking.events import append_events
 from core.services.triage.rules import install_default_rules
+
+# Who the rules say installed them: the `seed-demo` command, as before actors existed.
+SEED_DEMO = Actor(ActorKind.SYSTEM, "seed-demo", via="cli")
 
 
 def _others(session: Session, demo_phone: str, status: OrderStatus) -> list[Order]:
@@ -27,7 +31,7 @@ def _others(session: Session, demo_phone: str, status: OrderStatus) -> list[Orde
 
 
 def bend_orders(session: Session, *, seed: int, anchor: datetime, demo_phone: str) -> None:
-    install_default_rules(session, actor="seed-demo")
+    install_default_rules(session, SEED_DEMO)
     rng = random.Random(seed + 1)
     paid = _others(session, demo_phone, OrderStatus.PAID)
     rng.shuffle(paid)

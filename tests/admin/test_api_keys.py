@@ -7,6 +7,7 @@ import json
 import pytest
 
 from core.config import get_settings
+from core.services.actors import Actor, ActorKind
 from core.services.audit import log as audit
 from core.services.channels import api_keys
 from tests.admin.conftest import soup
@@ -48,9 +49,31 @@ def test_missing_scope_is_explained_beside_the_field(db, as_staff):
     assert api_keys.list_keys(db) == []
 
 
+def test_a_rate_limit_that_is_not_a_number_is_refused_beside_the_field(db, as_staff):
+    admin = as_staff("admin")
+    response = admin.post("/admin/api-keys", data={"_csrf_token": admin.csrf, "name": "ERP", "scopes": ["orders:write"],
+                                                   "rate_limit": "lots"}, follow_redirects=False)
+    assert response.status_code == 422
+    page = soup(response)
+    assert page.select_one("#k-rate")["aria-invalid"] == "true"
+    assert page.select_one("#e-rate").get_text().strip()
+    assert api_keys.list_keys(db) == []
+    assert audit.search(db, action="api_key_create").entries == []
+
+
+def test_a_key_made_from_the_command_line_is_signed_cli_and_not_in_the_staff_audit_trail(db):
+    created = api_keys.create_key(db, Actor(ActorKind.SYSTEM, "cli", via="cli"), get_settings().secret_key,
+                                  name="ERP", scopes="orders:write", rate_limit_per_minute=60)
+    api_keys.revoke_key(db, Actor(ActorKind.SYSTEM, "cli", via="cli"), created.key_id)
+    [row] = api_keys.list_keys(db)
+    assert (row.created_by, row.rate_limit_per_minute, row.revoked_at is not None) == ("cli", 60, True)
+    assert audit.search(db).entries == []
+
+
 def test_admin_revokes_a_key(db, as_staff):
     admin = as_staff("admin")
-    created = api_keys.create_key(db, get_settings().secret_key, name="ERP", scopes="orders:write", actor="cli")
+    created = api_keys.create_key(db, Actor.system(via="cli"), get_settings().secret_key, name="ERP",
+                                  scopes="orders:write")
     response = admin.post(f"/admin/api-keys/{created.key_id}/revoke", data={"_csrf_token": admin.csrf},
                           follow_redirects=False)
     assert response.status_code == 303

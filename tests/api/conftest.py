@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pytest
 
 from core.config import get_settings
+from core.services.actors import Actor
 from core.services.channels import api_keys
 from core.services.channels.api_keys import CreatedKey
 
@@ -46,7 +47,7 @@ class Api:
 
 
 def make_key(db, name: str = "Tmall ERP", scopes: str = ",".join(api_keys.SCOPES)) -> CreatedKey:  # noqa: ANN001
-    return api_keys.create_key(db, get_settings().secret_key, name=name, scopes=scopes, actor="test")
+    return api_keys.create_key(db, Actor.system(via="test"), get_settings().secret_key, name=name, scopes=scopes)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import time
 from sqlmodel import select
 
 from core.models import ApiKey, Order
+from core.services.actors import Actor
 from core.services.channels import api_keys
 from tests.api.conftest import make_key, order_payload
 
@@ -59,7 +60,7 @@ def test_unknown_key_is_refused(api, db):
 
 
 def test_revoked_key_is_refused(api, db, integration):
-    api_keys.revoke_key(db, integration.key_id, actor="test")
+    api_keys.revoke_key(db, Actor.system(via="test"), integration.key_id)
     response = api.post("/api/v1/orders", order_payload())
     assert response.status_code == 401
     assert response.json() == {"error": "revoked_key", "message": "this API key was revoked", "errors": []}
@@ -124,8 +125,8 @@ def test_key_made_under_another_secret_key_is_refused(api, db, integration):
 def test_a_key_over_its_rate_limit_gets_429_and_others_do_not(api, db):
     from core.config import get_settings
 
-    chatty = api_keys.create_key(db, get_settings().secret_key, name="Chatty ERP", scopes="orders:write",
-                                 actor="test", rate_limit_per_minute=3)
+    chatty = api_keys.create_key(db, Actor.system(via="test"), get_settings().secret_key, name="Chatty ERP",
+                                 scopes="orders:write", rate_limit_per_minute=3)
     statuses = [api.post("/api/v1/orders", order_payload(f"R{n}"), key=chatty).status_code for n in range(4)]
     assert statuses[:3] == [200, 200, 200]
     if statuses[3] == 200:  # the minute turned between the calls: the fourth opened a new window

@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from core.errors import InvalidInput
 from core.models import Customer, ImportRun, Order, OrderLine, OutboxMessage
+from core.services.actors import Actor, ActorKind
 from core.services.channels.order_import import PRESETS, find_mapping, import_file
 from core.services.channels.order_import.presets import Mapping
 from core.services.channels.order_import.values import amount_minor, parse_time, split_address
@@ -34,8 +35,10 @@ def write_csv(path, header, rows, encoding="utf-8"):
     return path
 
 
-def run(db, path, mapping="taobao", **kwargs):
-    return import_file(db, path, mapping=PRESETS[mapping] if isinstance(mapping, str) else mapping, **kwargs)
+def run(db, path, mapping="taobao", actor="cli", **kwargs):
+    """An import from the command line by `actor`."""
+    return import_file(db, Actor(ActorKind.SYSTEM, actor, via="cli"), path,
+                       mapping=PRESETS[mapping] if isinstance(mapping, str) else mapping, **kwargs)
 
 
 def counts(summary):

@@ -16,7 +16,7 @@ from core.services.disputes import cases as disputes
 from core.services.identity.staff import create_staff
 from core.services.orders.address_change import change_address
 from core.services.triage.engine import preview, scan
-from core.services.triage.queue import resolve
+from core.services.triage.queue import resolve_tag
 from core.services.triage.rules import spec_of
 from tests.factories import address
 from tests.triage_factories import (
@@ -83,7 +83,7 @@ def test_resolved_tag_stays_resolved_on_rescan(db, hz, agent):
     paid_order(db, at=NOW - 2 * H, warehouse_id=hz.id, address=address(street="文三路 100 号菜鸟驿站"))
     scan(db, NOW)
     [tag] = open_tags(db)
-    resolve(db, agent, tag.id, "客户确认由驿站代收", now=NOW + H)
+    resolve_tag(db, Actor.staff_member(agent), tag.id, "客户确认由驿站代收", now=NOW + H)
     again = scan(db, NOW + 2 * H)
     assert (again.opened, again.kept_resolved) == (0, 1)
     assert open_tags(db) == []
@@ -94,7 +94,7 @@ def test_resolved_tag_stays_resolved_on_rescan(db, hz, agent):
 def test_a_new_situation_after_resolution_opens_a_new_tag(db, hz, agent):
     order = paid_order(db, at=NOW - 2 * H, warehouse_id=hz.id, address=address(street="文三路 100 号菜鸟驿站"))
     scan(db, NOW)
-    resolve(db, agent, open_tags(db)[0].id, "已确认", now=NOW)
+    resolve_tag(db, Actor.staff_member(agent), open_tags(db)[0].id, "已确认", now=NOW)
     change_address(db, SYSTEM, order.ref, {**address(street="古墩路 8 号丰巢快递柜").as_dict(), "phone": "13800138000"})
     assert scan(db, NOW + H).opened == 1
     assert [json.loads(t.detail)["word"] for t in open_tags(db)] == ["快递柜"]

@@ -30,6 +30,9 @@ from core.db import Database
 from core.errors import InvalidInput, NotFound
 from core.i18n import N_
 from core.models import ApiIntegration, ApiKey, ApiRateWindow, utcnow
+from core.services.actors import Actor
+from core.services.audit import trail as audit
+from core.services.identity.permissions import Permission
 
 SCOPES = ("orders:write", "shipments:write", "stock:write")
 MAX_CLOCK_SKEW = timedelta(minutes=5)
@@ -82,26 +85,41 @@ def parse_scopes(raw: str | list[str]) -> list[str]:
     return sorted(set(items), key=SCOPES.index)
 
 
-def create_key(db: Database, secret_key: str, *, name: str, scopes: str | list[str], actor: str,
-               rate_limit_per_minute: int = 600) -> CreatedKey:
-    """A new key for the integration NAME (created on first use; a second key is a rotation)."""
+def _rate_limit(raw: int | str) -> int:
+    """Requests a minute, as typed in the admin's form or given to the CLI."""
+    if isinstance(raw, str):
+        if not raw.strip().isdigit():
+            raise InvalidInput("rate_limit_per_minute", N_("Give a limit between 1 and 100000 requests a minute."))
+        raw = int(raw.strip())
+    return raw
+
+
+def create_key(db: Database, actor: Actor, secret_key: str, *, name: str, scopes: str | list[str],
+               rate_limit_per_minute: int | str = 600) -> CreatedKey:
+    """A new key for the integration NAME (created on first use; a second key is a rotation).
+    A staff member's creation is audited in the same transaction."""
+    actor.require(Permission.MANAGE_API_KEYS)
+    rate_limit = _rate_limit(rate_limit_per_minute)
     name = " ".join(name.split())
     if not name or len(name) > 64:
         raise InvalidInput("name", N_("Give the integration a name of at most 64 characters."))
     chosen = parse_scopes(scopes)
-    if not 1 <= rate_limit_per_minute <= 100_000:
+    if not 1 <= rate_limit <= 100_000:
         raise InvalidInput("rate_limit_per_minute", N_("Give a limit between 1 and 100000 requests a minute."))
     key_id = "odk_" + secrets.token_hex(10)
     secret = signing_secret(secret_key, key_id)
     with db.write() as session:
         integration = session.exec(select(ApiIntegration).where(ApiIntegration.name == name)).first()
         if integration is None:
-            integration = ApiIntegration(name=name, created_by=actor)
+            integration = ApiIntegration(name=name, created_by=actor.name)
             session.add(integration)
             session.flush()
         session.add(ApiKey(key_id=key_id, integration_id=integration.id, scopes=" ".join(chosen),
-                           secret_hash=_secret_hash(secret), created_by=actor,
-                           rate_limit_per_minute=rate_limit_per_minute))
+                           secret_hash=_secret_hash(secret), created_by=actor.name,
+                           rate_limit_per_minute=rate_limit))
+        if actor.is_staff:
+            audit.append(session, actor, "api_key_create", detail={
+                "key_id": key_id, "integration": name, "scopes": chosen, "rate_limit_per_minute": rate_limit})
     return CreatedKey(key_id=key_id, secret=secret, integration=name, scopes=chosen)
 
 
@@ -117,15 +135,19 @@ def list_keys(db: Database) -> list[KeyRow]:
             for key, name in rows]
 
 
-def revoke_key(db: Database, key_id: str, *, actor: str) -> KeyRow:
+def revoke_key(db: Database, actor: Actor, key_id: str) -> KeyRow:
+    """Revoke a key at once (a key already revoked stays as it was); a staff member's revocation is audited."""
+    actor.require(Permission.MANAGE_API_KEYS)
     with db.write() as session:
         key = session.exec(select(ApiKey).where(ApiKey.key_id == key_id.strip()).with_for_update()).first()
         if key is None:
             raise NotFound(N_("No such API key."))
         if key.revoked_at is None:
-            key.revoked_at, key.revoked_by = utcnow(), actor
+            key.revoked_at, key.revoked_by = utcnow(), actor.name
             session.add(key)
         name = session.get(ApiIntegration, key.integration_id).name
+        if actor.is_staff:
+            audit.append(session, actor, "api_key_revoke", detail={"key_id": key.key_id, "integration": name})
     return KeyRow(key_id=key.key_id, integration=name, scopes=key.scope_list, created_at=key.created_at,
                   created_by=key.created_by, last_used_at=key.last_used_at, revoked_at=key.revoked_at,
                   rate_limit_per_minute=key.rate_limit_per_minute)

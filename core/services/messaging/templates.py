@@ -3,7 +3,7 @@
 An edited text may use only the placeholders its event fills in ({ref}, {link}, ...),
 by plain name: no attribute access, indexing or format specs, which in a Python
 format string could reach beyond the values it is given. Resetting removes the
-edit and the built-in text applies again. Each save is audited by the caller.
+edit and the built-in text applies again. Each save and reset is audited in its own transaction.
 """
 
 from __future__ import annotations
@@ -18,6 +18,9 @@ from core.db import Database
 from core.errors import InvalidInput, NotFound
 from core.i18n import N_
 from core.models import MessageTemplate, utcnow
+from core.services.actors import Actor
+from core.services.audit import trail as audit
+from core.services.identity.permissions import Permission
 from core.services.messaging.outbox import DEFAULT_TEMPLATES
 
 LOCALES = ("zh_CN", "en")
@@ -125,8 +128,9 @@ def validate(event: str, body: str) -> str:
     return text
 
 
-def save_template(db: Database, event: str, locale: str, body: str, *, actor: str) -> tuple[str, str]:
-    """Store an edited text; returns (before, after) for the audit log."""
+def save_template(db: Database, actor: Actor, event: str, locale: str, body: str) -> tuple[str, str]:
+    """Store an edited text with its audit entry; returns (before, after)."""
+    actor.require(Permission.MANAGE_MESSAGES)
     _check_known(event, locale)
     text = validate(event, body)
     with db.write() as session:
@@ -135,13 +139,17 @@ def save_template(db: Database, event: str, locale: str, body: str, *, actor: st
         before = row.body if row else default_text(event, locale)
         if row is None:
             row = MessageTemplate(event=event, locale=locale, body=text)
-        row.body, row.updated_at, row.updated_by = text, utcnow(), actor
+        row.body, row.updated_at, row.updated_by = text, utcnow(), actor.name
         session.add(row)
+        audit.append(session, actor, "message_template_update",
+                     detail={"event": event, "locale": locale, "before": before, "after": text})
     return before, text
 
 
-def reset_template(db: Database, event: str, locale: str) -> str | None:
-    """Back to the built-in text; returns the edited text that was removed, if any."""
+def reset_template(db: Database, actor: Actor, event: str, locale: str) -> str | None:
+    """Back to the built-in text; returns the edited text that was removed, if any (and only
+    then is there something to audit)."""
+    actor.require(Permission.MANAGE_MESSAGES)
     _check_known(event, locale)
     with db.write() as session:
         row = session.exec(select(MessageTemplate).where(MessageTemplate.event == event,
@@ -149,4 +157,6 @@ def reset_template(db: Database, event: str, locale: str) -> str | None:
         if row is None:
             return None
         session.delete(row)
+        audit.append(session, actor, "message_template_reset",
+                     detail={"event": event, "locale": locale, "before": row.body})
         return row.body

@@ -1,4 +1,5 @@
-"""Working the triage queues: list a team's open tags, assign, reply, resolve."""
+"""Working the triage queues: list a team's open tags; reveal, assign, reply, resolve (each one
+use case: the scope check under the order's row lock, the change and its audit entry in one transaction)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import datetime
 
 from babel.dates import format_datetime
 from sqlalchemy import case
-from sqlmodel import func, select
+from sqlmodel import Session, func, select
 
 from core.config import get_settings
 from core.db import Database
@@ -18,7 +19,9 @@ from core.i18n import N_
 from core.models import Order, OrderTag, Staff, TriageQueue, TriageRule, utcnow
 from core.money import format_money
 from core.paging import clamp_page
-from core.services.identity.permissions import Role
+from core.services.actors import Actor
+from core.services.audit import trail as audit
+from core.services.identity.permissions import Permission, Role
 from core.services.orders import lifecycle as order_service
 from core.services.orders.addresses import mask_name
 
@@ -95,19 +98,39 @@ class TagView:
     other_tags: list[OrderTag]
 
 
-def get_tag(db: Database, staff: Staff, tag_id: int) -> TagView:
-    with db.read() as session:
-        tag = session.get(OrderTag, tag_id)
-        if tag is None:
-            raise NotFound(N_("No such tag."))
-        rule = session.exec(select(TriageRule).where(TriageRule.code == tag.rule_code)).first()
-        others = list(session.exec(select(OrderTag).where(OrderTag.order_id == tag.order_id, OrderTag.id != tag.id)
-                                   .order_by(OrderTag.opened_at.desc(), OrderTag.id.desc())).all())
-        ref = session.exec(select(Order.ref).where(Order.id == tag.order_id)).one()
-    order = order_service.get_order(db, ref)
-    if staff.role == Role.WAREHOUSE and order.warehouse_id != staff.warehouse_id:
-        raise NotFound(N_("No such tag."))
+def _view(session: Session, tag: OrderTag) -> TagView:
+    """The tag with its full order (for the page), its rule and the order's other tags."""
+    order = order_service.load_full_order(session, select(Order).where(Order.id == tag.order_id))
+    rule = session.exec(select(TriageRule).where(TriageRule.code == tag.rule_code)).first()
+    others = list(session.exec(select(OrderTag).where(OrderTag.order_id == tag.order_id, OrderTag.id != tag.id)
+                               .order_by(OrderTag.opened_at.desc(), OrderTag.id.desc())).all())
     return TagView(tag=tag, order=order, rule=rule, other_tags=others)
+
+
+def _visible_view(session: Session, actor: Actor, tag_id: int) -> TagView:
+    tag = session.get(OrderTag, tag_id)
+    if tag is None:
+        raise NotFound(N_("No such tag."))
+    view = _view(session, tag)
+    if not actor.may_see(view.order):
+        raise NotFound(N_("No such tag."))
+    return view
+
+
+def get_tag(db: Database, actor: Actor, tag_id: int) -> TagView:
+    """The tag page as everyone sees it (personal data masked by the page): warehouse staff only
+    their warehouse's tags."""
+    with db.read() as session:
+        return _visible_view(session, actor, tag_id)
+
+
+def reveal_tag(db: Database, actor: Actor, tag_id: int) -> TagView:
+    """The tag page with the customer's data in full: shown only with its audit entry written."""
+    actor.require(Permission.VIEW_FULL_PII)
+    with db.write() as session:
+        view = _visible_view(session, actor, tag_id)
+        audit.append(session, actor, "reveal", order_ref=view.order.ref, detail={"tag": tag_id})
+    return view
 
 
 def tags_of_order(db: Database, order_id: int) -> list[OrderTag]:
@@ -116,40 +139,57 @@ def tags_of_order(db: Database, order_id: int) -> list[OrderTag]:
                                  .order_by(OrderTag.resolved_at.is_not(None), OrderTag.sla_due_at)).all())
 
 
-def _lock_tag(session, tag_id: int) -> OrderTag:  # noqa: ANN001
+def _lock_in_scope(session: Session, actor: Actor, tag_id: int) -> tuple[OrderTag, Order]:
+    """Lock the tag's order (checking the actor's scope under that lock), then the tag: the order
+    first, as every order action does, so two actions never wait on each other crosswise."""
+    ref = session.exec(select(Order.ref).join(OrderTag, OrderTag.order_id == Order.id)
+                       .where(OrderTag.id == tag_id)).first()
+    if ref is None:
+        raise NotFound(N_("No such tag."))
+    try:
+        order = order_service.lock_for(session, actor, ref)
+    except NotFound:
+        raise NotFound(N_("No such tag.")) from None
     tag = session.exec(select(OrderTag).where(OrderTag.id == tag_id).with_for_update()).first()
     if tag is None:
         raise NotFound(N_("No such tag."))
-    return tag
+    return tag, order
 
 
-def resolve(db: Database, staff: Staff, tag_id: int, resolution: str, now: datetime | None = None) -> OrderTag:
+def resolve_tag(db: Database, actor: Actor, tag_id: int, resolution: str, *,
+                now: datetime | None = None) -> OrderTag:
     """Close a tag, recording who closed it and how."""
+    actor.require(Permission.WORK_TRIAGE)
     resolution = resolution.strip()
     if not resolution:
         raise InvalidInput("resolution", N_("Say how the exception was resolved."))
     if len(resolution) > 2000:
         raise InvalidInput("resolution", N_("This is too long."))
     with db.write() as session:
-        tag = _lock_tag(session, tag_id)
+        tag, order = _lock_in_scope(session, actor, tag_id)
         if tag.resolved_at is not None:
             raise TransitionNotAllowed(N_("%(who)s already resolved this tag."), who=tag.resolved_by)
         tag.resolved_at = now or utcnow()
-        tag.resolved_by = staff.email
+        tag.resolved_by = actor.name
         tag.resolution = resolution
         session.add(tag)
+        audit.append(session, actor, "triage_resolve", order_ref=order.ref,
+                     detail={"tag": tag_id, "rule": tag.rule_code, "resolution": resolution[:500]})
     return tag
 
 
-def assign(db: Database, tag_id: int, owner_id: int | None) -> OrderTag:
+def assign_tag(db: Database, actor: Actor, tag_id: int, owner_id: int | None) -> OrderTag:
+    """Give the tag to an active staff member, or to nobody (`owner_id` None)."""
+    actor.require(Permission.WORK_TRIAGE)
     with db.write() as session:
-        tag = _lock_tag(session, tag_id)
+        tag, order = _lock_in_scope(session, actor, tag_id)
         if owner_id is not None:
             owner = session.get(Staff, owner_id)
             if owner is None or not owner.active:
                 raise InvalidInput("owner", N_("Choose an active staff member."))
         tag.owner_id = owner_id
         session.add(tag)
+        audit.append(session, actor, "triage_assign", order_ref=order.ref, detail={"tag": tag_id, "owner": owner_id})
     return tag
 
 
@@ -184,20 +224,27 @@ def fill_reply(template: str, values: dict[str, str]) -> str:
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
 
 
+def _reply_text(rule: TriageRule | None, order: Order, *, full_name: bool) -> str:
+    template = json.loads(rule.params).get("reply", "") if rule else ""
+    return fill_reply(template, reply_values(order, full_name=full_name))
+
+
 def reply_for(view: TagView, *, full_name: bool) -> str:
-    template = json.loads(view.rule.params).get("reply", "") if view.rule else ""
-    return fill_reply(template, reply_values(view.order, full_name=full_name))
+    return _reply_text(view.rule, view.order, full_name=full_name)
 
 
-def record_reply(db: Database, staff: Staff, tag_id: int, now: datetime | None = None) -> str:
+def record_reply(db: Database, actor: Actor, tag_id: int, *, now: datetime | None = None) -> str:
     """Record the reply on the order's history. There is no SMS outbox yet (a later issue), so
-    nothing is sent: the agent copies the text into the channel's chat."""
-    view = get_tag(db, staff, tag_id)
-    text = reply_for(view, full_name=True)
-    if not text.strip():
-        raise InvalidInput("reply", N_("This rule has no canned reply."))
+    nothing is sent (and nothing is queued): the agent copies the text into the channel's chat."""
+    actor.require(Permission.WORK_TRIAGE)
     with db.write() as session:
-        order = order_service.lock_order(session, view.order.ref)
-        order_service.record(session, order, "reply", actor=staff.email, via="admin", at=now or utcnow(),
-                             detail={"tag": tag_id, "rule": view.tag.rule_code, "text": text, "sent_by_sms": False})
+        tag, order = _lock_in_scope(session, actor, tag_id)
+        rule = session.exec(select(TriageRule).where(TriageRule.code == tag.rule_code)).first()
+        text = _reply_text(rule, order, full_name=True)
+        if not text.strip():
+            raise InvalidInput("reply", N_("This rule has no canned reply."))
+        order_service.record(session, order, "reply", actor=actor.name, via=actor.via, at=now or utcnow(),
+                             detail={"tag": tag_id, "rule": tag.rule_code, "text": text, "sent_by_sms": False})
+        audit.append(session, actor, "triage_reply", order_ref=order.ref,
+                     detail={"tag": tag_id, "rule": tag.rule_code, "sent_by_sms": False})
     return text

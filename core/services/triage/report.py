@@ -20,6 +20,9 @@ from core.db import Database
 from core.errors import InvalidInput
 from core.i18n import N_
 from core.models import Order, OrderTag, TriageTag, Warehouse
+from core.services.actors import Actor
+from core.services.audit import trail as audit
+from core.services.identity.permissions import Permission
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 TOP = 5
@@ -150,26 +153,40 @@ def _medians(session: Session, start: datetime, middle: datetime, end: datetime,
 
 
 def weekly(db: Database, week: Week, zone: ZoneInfo) -> WeeklyReport:
+    with db.read() as session:
+        return _weekly(session, week, zone)
+
+
+def export_weekly(db: Database, actor: Actor, week: Week, zone: ZoneInfo) -> bytes:
+    """The week's report as CSV, handed out only with its audit entry written. The figures are
+    read first and the entry appended last, so the audit trail's lock is held only for the append."""
+    actor.require(Permission.VIEW_REPORTS)
+    with db.write() as session:
+        report = _weekly(session, week, zone)
+        audit.append(session, actor, "export_weekly_report", detail={"week": week.label})
+    return to_csv(report)
+
+
+def _weekly(session: Session, week: Week, zone: ZoneInfo) -> WeeklyReport:
     start, middle = week.previous().bounds(zone)[0], week.bounds(zone)[0]
     end = week.bounds(zone)[1]
-    with db.read() as session:
-        by_tag = _rows(_opened_by(session, OrderTag.tag, start, middle, end), keys=list(TriageTag))
-        by_channel = _rows(_opened_by(session, Order.channel, start, middle, end))
-        by_warehouse = _rows(_opened_by(session, Order.warehouse_id, start, middle, end))
-        top = session.exec(
-            select(OrderTag.tag, Order.channel, func.count(OrderTag.id).label("n"))
-            .join(Order, Order.id == OrderTag.order_id)
-            .where(OrderTag.opened_at >= middle, OrderTag.opened_at < end)
-            .group_by(OrderTag.tag, Order.channel)
-            .order_by(func.count(OrderTag.id).desc(), OrderTag.tag, Order.channel).limit(TOP)).all()
-        resolved_bucket = _bucket(OrderTag.resolved_at, middle)
-        resolved = _rows(session.exec(
-            select(resolved_bucket, literal_column("'resolved'"), func.count(OrderTag.id))
-            .where(OrderTag.resolved_at >= start, OrderTag.resolved_at < end).group_by(resolved_bucket)).all())
-        overall = {bucket: float(value) for bucket, value in _medians(session, start, middle, end, per_tag=False)}
-        by_tag_median = {tag: float(value) for bucket, tag, value in _medians(session, start, middle, end,
-                                                                                per_tag=True) if bucket == "current"}
-        names = {str(w.id): f"{w.code} {w.name}" for w in session.exec(select(Warehouse)).all()}
+    by_tag = _rows(_opened_by(session, OrderTag.tag, start, middle, end), keys=list(TriageTag))
+    by_channel = _rows(_opened_by(session, Order.channel, start, middle, end))
+    by_warehouse = _rows(_opened_by(session, Order.warehouse_id, start, middle, end))
+    top = session.exec(
+        select(OrderTag.tag, Order.channel, func.count(OrderTag.id).label("n"))
+        .join(Order, Order.id == OrderTag.order_id)
+        .where(OrderTag.opened_at >= middle, OrderTag.opened_at < end)
+        .group_by(OrderTag.tag, Order.channel)
+        .order_by(func.count(OrderTag.id).desc(), OrderTag.tag, Order.channel).limit(TOP)).all()
+    resolved_bucket = _bucket(OrderTag.resolved_at, middle)
+    resolved = _rows(session.exec(
+        select(resolved_bucket, literal_column("'resolved'"), func.count(OrderTag.id))
+        .where(OrderTag.resolved_at >= start, OrderTag.resolved_at < end).group_by(resolved_bucket)).all())
+    overall = {bucket: float(value) for bucket, value in _medians(session, start, middle, end, per_tag=False)}
+    by_tag_median = {tag: float(value) for bucket, tag, value in _medians(session, start, middle, end,
+                                                                            per_tag=True) if bucket == "current"}
+    names = {str(w.id): f"{w.code} {w.name}" for w in session.exec(select(Warehouse)).all()}
     total = Row("total", sum(r.current for r in by_tag), sum(r.previous for r in by_tag))
     for row in by_warehouse:
         row.key = str(row.key) if row.key is not None else None

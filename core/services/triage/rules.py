@@ -1,4 +1,4 @@
-"""Triage rules as data: the defaults, checking edited params, reading and saving rules."""
+"""Triage rules as data: the defaults, checking edited params, reading rules, and the audited save."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ from core.db import Database
 from core.errors import DomainError, NotFound
 from core.i18n import N_
 from core.models import Carrier, TriageQueue, TriageRule, TriageTag, utcnow
+from core.services.actors import Actor
+from core.services.audit import trail as audit
+from core.services.identity.permissions import Permission
 from core.services.orders.addresses import PROXY_WORDS
 from core.services.triage.checks import CHECKS
 
@@ -116,13 +119,14 @@ def spec_of(rule: TriageRule) -> RuleSpec:
                     params=json.loads(rule.params or "{}"))
 
 
-def install_default_rules(session: Session, *, actor: str = "system") -> int:
+def install_default_rules(session: Session, actor: Actor | None = None) -> int:
     """Add the default rules that are missing (by code); existing rules are left as edited."""
+    updated_by = (actor or Actor.system()).name
     present = set(session.exec(select(TriageRule.code)).all())
     added = 0
     for code, tag, queue, params in DEFAULT_RULES:
         if code not in present:
-            session.add(TriageRule(code=code, tag=tag, queue=queue, enabled=True, updated_by=actor,
+            session.add(TriageRule(code=code, tag=tag, queue=queue, enabled=True, updated_by=updated_by,
                                    params=json.dumps(params, ensure_ascii=False, sort_keys=True)))
             added += 1
     return added
@@ -218,23 +222,36 @@ def parse_queue(raw: str, current: str) -> str:
     return raw if raw in set(TriageQueue) else current
 
 
-def save_rule(db: Database, code: str, *, params: dict, enabled: bool, queue: str, actor: str,
-              loaded_at: str = "", now: datetime | None = None) -> tuple[dict, dict]:
-    """Store edited params; returns (before, after) for the audit trail. `loaded_at` is the
-    rule's updated_at when the form was shown: a save over someone else's change is refused."""
+def parse_form(rule: TriageRule, form: dict[str, str]) -> RuleSpec:
+    """The rule as edited in the admin's form (for a preview or a save); RuleErrors when it has mistakes."""
+    params = parse_params(json.loads(rule.params), form)
+    return RuleSpec(code=rule.code, tag=rule.tag, queue=parse_queue(form.get("queue", ""), rule.queue),
+                    enabled=form.get("enabled") == "1", params=params)
+
+
+def save_rule(db: Database, actor: Actor, code: str, form: dict[str, str], *,
+              now: datetime | None = None) -> tuple[dict, dict]:
+    """Store the rule as edited in the form, with its audit entry; returns (before, after).
+    The form's `loaded_at` is the rule's updated_at when the form was shown: a save over someone
+    else's change is refused."""
+    actor.require(Permission.MANAGE_RULES)
     now = now or utcnow()
+    loaded_at = form.get("loaded_at", "")
     with db.write() as session:
         rule = session.exec(select(TriageRule).where(TriageRule.code == code).with_for_update()).first()
-        if rule is None:
+        if rule is None or rule.code not in CHECKS:
             raise NotFound(N_("No such rule."))
+        edited = parse_form(rule, form)
         if loaded_at and loaded_at != rule.updated_at.isoformat():
             raise RuleChanged(N_("%(who)s changed this rule while you were editing it. Review their change and "
                                  "save again."), who=rule.updated_by)
         before = {"enabled": rule.enabled, "queue": rule.queue, "params": json.loads(rule.params)}
-        rule.params = json.dumps(params, ensure_ascii=False, sort_keys=True)
-        rule.enabled = enabled
-        rule.queue = queue
+        after = {"enabled": edited.enabled, "queue": edited.queue, "params": edited.params}
+        rule.params = json.dumps(edited.params, ensure_ascii=False, sort_keys=True)
+        rule.enabled = edited.enabled
+        rule.queue = edited.queue
         rule.updated_at = now
-        rule.updated_by = actor
+        rule.updated_by = actor.name
         session.add(rule)
-    return before, {"enabled": enabled, "queue": queue, "params": params}
+        audit.append(session, actor, "triage_rule_update", detail={"rule": code, "before": before, "after": after})
+    return before, after

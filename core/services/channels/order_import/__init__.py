@@ -25,7 +25,9 @@ from sqlmodel import Session, select
 from core.db import Database
 from core.errors import DomainError, InvalidInput
 from core.i18n import N_, interpolate
-from core.models import Channel, ImportMapping, ImportRun, OrderStatus, Staff, utcnow
+from core.models import Channel, ImportMapping, ImportRun, OrderStatus, utcnow
+from core.services.actors import Actor
+from core.services.audit import trail as audit
 from core.services.channels import ingest, ingest_batch
 from core.services.channels.ingest import IncomingOrder
 from core.services.channels.order_import.presets import PRESETS, SHOPIFY_STATUS_COLUMNS, Mapping
@@ -38,6 +40,7 @@ from core.services.channels.order_import.rows import (
     column_for,
     reject,
 )
+from core.services.identity.permissions import Permission
 
 logger = logging.getLogger("orderdesk.import")
 
@@ -138,11 +141,11 @@ Checked = tuple[int, IncomingOrder, OrderStatus]
 
 
 def _write_batch(session: Session, batch: list[Checked], summary: ImportSummary, mapping: Mapping,
-                 actor: str) -> None:
+                 actor: Actor) -> None:
     """One batch in the caller's transaction: an order refused while it is written (by a rule
     or by the database) is one refused row, the others go in."""
     entries = ingest_batch.store_batch(session, [(incoming, target) for _, incoming, target in batch],
-                                       via="import", actor=actor)
+                                       via="import", actor=actor.name)
     for (line, _, _), entry in zip(batch, entries, strict=True):
         if entry.refusal is None:
             summary.count(entry.outcome)
@@ -153,12 +156,13 @@ def _write_batch(session: Session, batch: list[Checked], summary: ImportSummary,
 
 
 def import_file(
-    db: Database, path: Path, *, mapping: Mapping, file_name: str | None = None, dry_run: bool = False,
-    actor: str = "cli", via: str = "cli", staff: Staff | None = None, client_ip: str = "",
+    db: Database, actor: Actor, path: Path, *, mapping: Mapping, file_name: str | None = None, dry_run: bool = False,
     warehouse_id: int | None = None, batch_size: int = BATCH_SIZE,
 ) -> ImportSummary:
     """Import one file. Bad rows are reported, never raised; a file that cannot be read at all
-    ends with `failure` set (and what was already written stays)."""
+    ends with `failure` set (and what was already written stays). The orders' history names the
+    actor; the run is recorded under the actor's name and `via`, with an audit entry when staff ran it."""
+    actor.require(Permission.IMPORT_ORDERS)
     summary = ImportSummary(file_name=file_name or path.name, channel=mapping.channel, mapping=mapping.name,
                             dry_run=dry_run)
     started = utcnow()
@@ -180,11 +184,11 @@ def import_file(
                                  "written. Import the file again to finish it.")
             summary.failure_params = {"error": exc.__class__.__name__}
     if not dry_run:
-        _record(db, summary, started=started, actor=actor, via=via, staff=staff, client_ip=client_ip)
+        _record(db, actor, summary, started=started)
     return summary
 
 
-def _run(db: Database, path: Path, mapping: Mapping, summary: ImportSummary, *, dry_run: bool, actor: str,
+def _run(db: Database, path: Path, mapping: Mapping, summary: ImportSummary, *, dry_run: bool, actor: Actor,
          warehouse_id: int | None, batch_size: int) -> None:
     if path.suffix.lower() not in SUFFIXES:
         raise InvalidInput("file", N_("Choose a .csv or .xlsx file."))
@@ -277,15 +281,12 @@ def read_ahead(batches: Iterator[list], depth: int = 2) -> Iterator[list]:
         reader.join(timeout=5)
 
 
-def _record(db: Database, summary: ImportSummary, *, started: datetime, actor: str, via: str,
-            staff: Staff | None, client_ip: str) -> None:
-    from core.services.actors import Actor
-    from core.services.audit import trail as audit
-
+def _record(db: Database, actor: Actor, summary: ImportSummary, *, started: datetime) -> None:
+    """The run and its audit entry, in one transaction."""
     with db.write() as session:
         run = ImportRun(
             file_name=summary.file_name[:255], channel=summary.channel[:16], mapping=summary.mapping[:64],
-            actor=actor[:254], via=via[:16], started_at=started, finished_at=utcnow(), new=summary.new,
+            actor=actor.name[:254], via=actor.via[:16], started_at=started, finished_at=utcnow(), new=summary.new,
             updated=summary.updated, unchanged=summary.unchanged, rejected=summary.rejected,
             rejections=json.dumps([r.as_dict() for r in summary.rejections], ensure_ascii=False),
             failure=interpolate(summary.failure, summary.failure_params)[:500],
@@ -293,8 +294,8 @@ def _record(db: Database, summary: ImportSummary, *, started: datetime, actor: s
         session.add(run)
         session.flush()
         summary.run_id = run.id
-        if staff is not None:
-            audit.append(session, Actor.staff_member(staff, via=via, client_ip=client_ip), "import_orders", detail={
+        if actor.is_staff:
+            audit.append(session, actor, "import_orders", detail={
                 "run": run.id, "file": summary.file_name, "channel": summary.channel, "mapping": summary.mapping,
                 "new": summary.new, "updated": summary.updated, "unchanged": summary.unchanged,
                 "rejected": summary.rejected})

@@ -14,11 +14,14 @@ from core.db import Database
 from core.errors import InvalidInput, NotFound
 from core.i18n import N_
 from core.models import Channel, ImportMapping, ImportRun, utcnow
+from core.services.actors import Actor
+from core.services.audit import trail as audit
 from core.services.channels.ingest import check_incoming
 from core.services.channels.order_import import check_timezone, order_groups, required_columns
 from core.services.channels.order_import.presets import FIELDS, PRESETS, Mapping
 from core.services.channels.order_import.reader import read_rows
 from core.services.channels.order_import.rows import RowRejected, build_incoming, reject
+from core.services.identity.permissions import Permission
 
 
 class MappingErrors(InvalidInput):
@@ -114,7 +117,9 @@ def parse_mapping(data: dict[str, str]) -> Mapping:
     return Mapping(name=name, channel=channel, columns=columns, timezone=timezone, label=name)
 
 
-def save_mapping(db: Database, mapping: Mapping, *, actor: str) -> ImportMapping:
+def save_mapping(db: Database, actor: Actor, mapping: Mapping) -> ImportMapping:
+    """Store a column mapping under its name (a second save replaces it), with its audit entry."""
+    actor.require(Permission.IMPORT_ORDERS)
     with db.write() as session:
         saved = session.exec(select(ImportMapping).where(ImportMapping.name == mapping.name)).first()
         if saved is None:
@@ -122,10 +127,13 @@ def save_mapping(db: Database, mapping: Mapping, *, actor: str) -> ImportMapping
         saved.channel = mapping.channel
         saved.columns = json.dumps(mapping.columns, ensure_ascii=False, sort_keys=True)
         saved.timezone = mapping.timezone
-        saved.updated_by = actor
+        saved.updated_by = actor.name
         saved.updated_at = utcnow()
         session.add(saved)
         session.flush()
+        audit.append(session, actor, "import_mapping_save", detail={
+            "mapping": mapping.name, "channel": mapping.channel, "columns": mapping.columns,
+            "timezone": mapping.timezone})
         return saved
 
 
