@@ -383,11 +383,11 @@ def build_parser() -> argparse.ArgumentParser:
                                description="Recompute the audit log's hash chain; exit 1 if altered.")
     audit_cmd.set_defaults(func=_cmd_verify_audit)
 
-    from core.cli_imports import add_commands as add_import_commands
+    from core.cli.imports import add_commands as add_import_commands
 
     add_import_commands(sub)
 
-    from core.cli_api_keys import add_commands as add_api_key_commands
+    from core.cli.api_keys import add_commands as add_api_key_commands
 
     add_api_key_commands(sub)
 
