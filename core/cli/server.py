@@ -27,7 +27,8 @@ def _cmd_seed_demo(args: argparse.Namespace) -> int:
     from sqlmodel import func, select
 
     from core.db import get_database
-    from core.demo.orders import DEMO_PHONE, seed_demo, seed_demo_staff
+    from core.demo.orders import DEMO_PHONE, seed_demo
+    from core.demo.staff import seed_demo_staff
     from core.models import Order
 
     db = get_database()
