@@ -10,11 +10,11 @@ from litestar.params import FromQuery
 from litestar.response import Template
 
 from admin.auth import client_ip, current_staff
+from core.rendering.jinja import localtime
 from core.services.audit import log as audit_log
 from core.services.audit import trail as audit
 from core.services.identity.permissions import Permission
 from core.web.deps import DB
-from core.web.templating import localtime
 
 P = Permission
 
