@@ -47,10 +47,14 @@ run-wechat: $(VENV)/.installed system-deps static/vendor/htmx.min.js
 
 test: $(VENV)/.installed-test system-deps browser-deps static/vendor/htmx.min.js
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
+# ruff, then the import contracts of pyproject.toml ([tool.importlinter]: the layers, and who may
+# write audit entries and outbox messages).
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required"; exit 1; }

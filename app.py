@@ -14,9 +14,7 @@ from litestar.di import Provide
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.middleware import DefineMiddleware
 from litestar.plugins.htmx import HTMXPlugin
-from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
-from litestar.template.config import TemplateConfig
 
 from admin import admin_router
 from api import api_router
@@ -33,7 +31,7 @@ from core.web.middleware import (
     locale_middleware,
     security_headers_hook,
 )
-from core.web.templating import build_environment
+from core.web.templating import template_config
 from portal import portal_router
 
 
@@ -61,9 +59,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     def provide_db(state: State) -> Database:
         return state.db
 
-    template_config = TemplateConfig(
-        engine=JinjaTemplateEngine.from_environment(build_environment(auto_reload=not settings.is_prod)),
-    )
     csrf = CSRFConfig(
         secret=settings.secret_key,
         cookie_name="__Host-csrftoken" if settings.is_prod else "csrftoken",
@@ -85,7 +80,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         state=State({"db": database, "settings": settings}),
         dependencies={"db": Provide(provide_db, sync_to_thread=False)},
         guards=[path_ids_in_range],
-        template_config=template_config,
+        template_config=template_config(settings),
         plugins=[HTMXPlugin()],
         # Level 6: within 1% of level 9's size on our pages, in about four-fifths of its time.
         compression_config=CompressionConfig(backend="gzip", gzip_compress_level=6, minimum_size=500,

@@ -10,10 +10,10 @@ from litestar.params import FromQuery
 from litestar.response import Template
 
 from admin.auth import current_staff, staff_actor
+from core.rendering.jinja import localtime
 from core.services.audit import log as audit_log
 from core.services.identity.permissions import Permission
 from core.web.deps import DB
-from core.web.templating import localtime
 
 P = Permission
 

@@ -17,6 +17,7 @@ from core.errors import DomainError, InvalidInput, NotFound
 from core.i18n import gettext
 from core.models import Carrier, Channel, OrderStatus, Staff
 from core.money import to_decimal
+from core.rendering.jinja import localtime
 from core.services.audit import trail as audit
 from core.services.disputes import cases as disputes
 from core.services.identity.permissions import Permission, can
@@ -32,7 +33,6 @@ from core.services.triage import queue as triage_queue
 from core.web.deps import DB
 from core.web.htmx import render
 from core.web.notify import deliver_soon
-from core.web.templating import localtime
 
 EXPORT_CONFIRM_OVER = 100
 P = Permission

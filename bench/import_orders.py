@@ -42,8 +42,8 @@ os.environ.update({"ORDERDESK_VAR_DIR": str(VAR), "DATABASE_URL": f"sqlite:///{V
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from core.config import normalize_database_url  # noqa: E402
 from core.db import Database  # noqa: E402
+from core.db_url import normalize_database_url  # noqa: E402
 from core.migrate import upgrade  # noqa: E402
 from core.services.actors import Actor, ActorKind  # noqa: E402
 from core.services.channels.order_import import PRESETS, import_file  # noqa: E402

@@ -143,7 +143,7 @@ def prepare_database(database: str, pg_url: str) -> tuple[str, callable]:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    from core.config import normalize_database_url
+    from core.db_url import normalize_database_url
 
     admin_url = normalize_database_url(pg_url)
     name = f"orderdesk_load_{uuid.uuid4().hex[:8]}"

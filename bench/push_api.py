@@ -100,7 +100,7 @@ def main() -> int:
                 from sqlalchemy import create_engine, text
                 from sqlalchemy.engine import make_url
 
-                from core.config import normalize_database_url
+                from core.db_url import normalize_database_url
 
                 admin = create_engine(normalize_database_url(args.pg_url), isolation_level="AUTOCOMMIT")
                 name = f"orderdesk_push_bench_{uuid.uuid4().hex[:8]}"

@@ -42,8 +42,9 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench import dataset  # noqa: E402
-from core.config import get_settings, normalize_database_url  # noqa: E402
+from core.config import get_settings  # noqa: E402
 from core.db import Database  # noqa: E402
+from core.db_url import normalize_database_url  # noqa: E402
 from core.migrate import upgrade  # noqa: E402
 from core.models import Staff  # noqa: E402
 from core.services.disputes import cases as disputes  # noqa: E402

@@ -15,6 +15,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from core.db_url import normalize_database_url
+from core.production import weak_production_settings
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 SUPPORTED_LOCALES = ("zh_CN", "en")
@@ -38,14 +41,6 @@ def _read(env: dict[str, str], name: str) -> str | None:
             raise ConfigError(f"{name}_FILE={file_name!r} cannot be read: {exc.strerror}") from exc
     value = env.get(name)
     return value if value not in (None, "") else None
-
-
-def normalize_database_url(url: str) -> str:
-    """Use the psycopg 3 driver for plain postgres URLs."""
-    for prefix in ("postgres://", "postgresql://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
-    return url
 
 
 @dataclass(frozen=True)
@@ -169,26 +164,6 @@ def _dev_secret_key(var_dir: Path) -> str:
     return key
 
 
-# Shared secrets we choose ourselves (the provider-issued ones are as long as the provider makes them).
-PRODUCTION_SECRET_MINIMUMS = {"KUAIDI100_SALT": 16, "SMS_HTTP_SECRET": 16, "METRICS_TOKEN": 24}
-
-
-def _refuse_weak_production_settings(env: dict[str, str], problems: list[str], *, sms_http_url: str,
-                                     kuaidi100_base_url: str, s3_endpoint_url: str, sms_http_secret: str) -> None:
-    """In production every outgoing provider is reached over TLS and every secret we set is long enough
-    not to be guessed: the push salt signs what carriers tell us, the SMS secret what we send."""
-    for name, url in (("SMS_HTTP_URL", sms_http_url), ("KUAIDI100_BASE_URL", kuaidi100_base_url),
-                      ("S3_ENDPOINT_URL", s3_endpoint_url)):
-        # A relay on the same machine (loopback) never crosses a network.
-        if url and urlsplit(url).scheme != "https" and urlsplit(url).hostname not in ("127.0.0.1", "::1", "localhost"):
-            problems.append(f"{name} must be an https:// URL when ORDERDESK_ENV=prod")
-    values = {"KUAIDI100_SALT": _read(env, "KUAIDI100_SALT") or "", "SMS_HTTP_SECRET": sms_http_secret,
-              "METRICS_TOKEN": _read(env, "METRICS_TOKEN") or ""}
-    for name, minimum in PRODUCTION_SECRET_MINIMUMS.items():
-        if values[name] and len(values[name]) < minimum:
-            problems.append(f"{name} must be at least {minimum} characters when ORDERDESK_ENV=prod")
-
-
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if environ is None else environ)
     problems: list[str] = []
@@ -234,8 +209,6 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     if mode == "prod":
         if not secret_key:
             problems.append("SECRET_KEY (or SECRET_KEY_FILE) is required when ORDERDESK_ENV=prod")
-        elif len(secret_key) < 32:
-            problems.append("SECRET_KEY must be at least 32 characters when ORDERDESK_ENV=prod")
         if not raw_db:
             problems.append("DATABASE_URL must be set explicitly when ORDERDESK_ENV=prod")
         if not public_base_url.startswith("https://"):
@@ -357,9 +330,12 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
                         "credential chain)")
 
     if mode == "prod":
-        _refuse_weak_production_settings(env, problems, sms_http_url=sms_http_url if sms_provider == "http" else "",
-                                         kuaidi100_base_url=kuaidi100_base_url, s3_endpoint_url=s3_endpoint_url,
-                                         sms_http_secret=sms_http_secret if sms_provider == "http" else "")
+        problems += weak_production_settings(
+            urls={"SMS_HTTP_URL": sms_http_url if sms_provider == "http" else "",
+                  "KUAIDI100_BASE_URL": kuaidi100_base_url, "S3_ENDPOINT_URL": s3_endpoint_url},
+            secrets={"SECRET_KEY": secret_key or "", "KUAIDI100_SALT": _read(env, "KUAIDI100_SALT") or "",
+                     "SMS_HTTP_SECRET": sms_http_secret if sms_provider == "http" else "",
+                     "METRICS_TOKEN": _read(env, "METRICS_TOKEN") or ""})
 
     if problems:
         raise ConfigError("Invalid configuration:\n  - " + "\n  - ".join(problems))

@@ -43,7 +43,7 @@ def _postgres_admin_url() -> str | None:
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
         return None
-    from core.config import normalize_database_url
+    from core.db_url import normalize_database_url
 
     return normalize_database_url(url)
 

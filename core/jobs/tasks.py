@@ -11,14 +11,20 @@ from datetime import datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import select
 
+from core.carriers.kuaidi100 import Kuaidi100Client
 from core.config import Settings
 from core.db import Database
+from core.email import get_email_provider
 from core.models import Customer, JobRun, Order, OrderStatus, Shipment, SkuStock, utcnow
+from core.services.channels import api_keys, idempotency
 from core.services.disputes import problem_reports
 from core.services.messaging import delivery
-from core.services.messaging import outbox as notifications
 from core.services.orders import lifecycle as order_service
+from core.services.orders import promises
 from core.services.orders import retention as retention_service
+from core.services.tracking.polling import poll_round
+from core.services.triage.engine import scan
+from core.sms import get_sms_provider
 from core.storage import get_photo_storage
 
 logger = logging.getLogger("orderdesk.jobs")
@@ -26,9 +32,6 @@ RETENTION_YEARS_MIN = 3
 
 
 def deliver_outbox(db: Database, settings: Settings, now: datetime) -> str:
-    from core.email import get_email_provider
-    from core.sms import get_sms_provider
-
     with delivery.wechat_sender(db, settings) as wechat:
         result = delivery.deliver_due(db, get_sms_provider(settings), wechat=wechat,
                                            email=get_email_provider(settings), now=now, batch=200,
@@ -38,9 +41,6 @@ def deliver_outbox(db: Database, settings: Settings, now: datetime) -> str:
 
 
 def poll_carriers(db: Database, settings: Settings, now: datetime) -> str:
-    from core.carriers.kuaidi100 import Kuaidi100Client
-    from core.services.tracking.polling import poll_round
-
     if not settings.carrier_polling_configured:
         return "not configured (KUAIDI100_CUSTOMER and KUAIDI100_KEY, or KUAIDI100_BASE_URL for the simulator)"
     customer, key = settings.query_credentials
@@ -62,18 +62,8 @@ def stale_shipments(db: Database, settings: Settings, now: datetime) -> str:
 
 def promise_breaches(db: Database, settings: Settings, now: datetime) -> str:
     """Tell each customer once when their parcel passes its promised delivery time."""
-    from core.services.tracking.links import link_url
-
-    with db.write() as session:
-        late = session.exec(select(Order).where(Order.status == OrderStatus.SHIPPED,
-                                                Order.promised_delivery_by < now)).all()
-        queued = 0
-        for order in late:
-            message = notifications.enqueue(session, order, "delayed", {
-                "promised": order.promised_delivery_by.astimezone(settings.tz).strftime("%m-%d %H:%M"),
-                "link": link_url(order, settings)}, dedupe_key=f"delayed:{order.id}")
-            queued += message is not None
-    return f"{len(late)} orders past their promise, {queued} newly told"
+    result = promises.tell_customers_of_broken_promises(db, settings, now)
+    return f"{result.late} orders past their promise, {result.newly_told} newly told"
 
 
 def consistency_check(db: Database, settings: Settings, now: datetime) -> str:
@@ -131,16 +121,12 @@ def retention(db: Database, settings: Settings, now: datetime) -> str:
 
 
 def triage_scan(db: Database, settings: Settings, now: datetime) -> str:
-    from core.services.triage.engine import scan
-
     result = scan(db, now)
     return f"{result.orders} orders checked, {result.opened} tags opened, {result.already_open} already open"
 
 
 def purge_idempotency(db: Database, settings: Settings, now: datetime) -> str:
     """Push-API answers kept for Idempotency-Key replays live 24 hours; per-minute request counts, one."""
-    from core.services.channels import api_keys, idempotency
-
     answers = idempotency.purge(db, now)
     windows = api_keys.purge_rate_windows(db, now)
     return f"{answers} idempotency entries older than 24 h removed, {windows} rate-limit counts older than 1 h"

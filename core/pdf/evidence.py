@@ -11,6 +11,7 @@ from core.config import Settings
 from core.pdf.render import html_to_pdf
 from core.phones import mask_phone
 from core.qr import qr_data_uri
+from core.rendering.jinja import build_environment
 from core.services.orders.addresses import address_of, mask_name, masked_one_line
 from core.services.tracking.evidence import GENERATOR, PackContent, address_history, customer_contacts, describe_verdict
 
@@ -19,8 +20,6 @@ AUDIENCES = ("customer", "staff", "masked")
 
 @cache
 def _environment() -> Environment:
-    from core.web.templating import build_environment
-
     return build_environment()
 
 

@@ -8,35 +8,20 @@ checking who is asking."""
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Protocol
 
 from core.config import Settings
-
-
-class PhotoNotFound(Exception):
-    """No object under this key."""
-
-
-class PhotoStorage(Protocol):
-    def put(self, key: str, data: bytes, content_type: str) -> None: ...
-
-    def get(self, key: str) -> bytes: ...
-
-    def delete(self, key: str) -> None:
-        """Remove the object; a key that is already gone is not an error."""
+from core.storage.base import PhotoNotFound, PhotoStorage
+from core.storage.local import LocalStorage
+from core.storage.s3 import S3Storage
 
 
 @lru_cache(maxsize=4)
 def get_photo_storage(settings: Settings) -> PhotoStorage:
     """One store per process and settings (a boto3 client is thread-safe and costly to build)."""
     if settings.s3_bucket:
-        from core.storage.s3 import S3Storage
-
         return S3Storage(endpoint_url=settings.s3_endpoint_url, bucket=settings.s3_bucket,
                          access_key_id=settings.s3_access_key_id, secret_access_key=settings.s3_secret_access_key,
                          region=settings.s3_region)
-    from core.storage.local import LocalStorage
-
     return LocalStorage(settings.upload_dir)
 
 

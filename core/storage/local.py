@@ -7,7 +7,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from core.storage import PhotoNotFound
+from core.storage.base import PhotoNotFound
 
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_\-]*(/[a-z0-9][a-z0-9_\-.]*)*$")
 

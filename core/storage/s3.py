@@ -3,7 +3,7 @@ in S3 mode), through boto3."""
 
 from __future__ import annotations
 
-from core.storage import PhotoNotFound
+from core.storage.base import PhotoNotFound
 
 
 class S3Storage:

@@ -16,6 +16,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_303_SEE_OTHER, HTTP_503_SERV
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.config import SUPPORTED_LOCALES
+from core.services.orders.operations import prometheus
 from core.signatures import same_secret
 from core.web.deps import DB
 from core.web.middleware import LOCALE_COOKIE
@@ -45,8 +46,6 @@ def metrics(request: Request, db: DB) -> Response:
             return Response("unauthorized\n", status_code=401, media_type=MediaType.TEXT)
     elif settings.is_prod:
         return Response("not found\n", status_code=404, media_type=MediaType.TEXT)
-    from core.services.orders.operations import prometheus
-
     return Response(prometheus(db), media_type="text/plain; version=0.0.4")
 
 

@@ -11,6 +11,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from core import i18n
 from core.config import Settings, get_settings
+from core.rendering.jinja import static_version
 
 LOCALE_COOKIE = "lang"
 
@@ -102,8 +103,6 @@ def static_cache_control(scope: Scope) -> bytes:
     """A static file asked for by the content-hashed URL the templates write
     (/static/css/portal.css?v=<hash>) never changes under that URL: browsers may keep
     it for a year without asking again. Any other URL of it revalidates (ETag)."""
-    from core.web.templating import static_version
-
     asked = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("v", [""])[0]
     path = scope["path"].removeprefix("/static/")
     return FOREVER if asked and asked == static_version(path) else REVALIDATE

@@ -20,7 +20,8 @@ def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.parametrize("command", ["", "migrate", "seed-demo", "serve", "triage-scan", "import-stock"])
+@pytest.mark.parametrize("command", ["", "migrate", "seed-demo", "serve", "triage-scan", "import-stock",
+                                     "simulate-carrier", "simulate-wechat"])
 def test_help_for_every_command(command):
     result = run_cli(*([command] if command else []), "--help", env={})
     assert result.returncode == 0
@@ -62,3 +63,38 @@ def test_bad_configuration_exits_with_the_reason(tmp_path):
     result = run_cli("migrate", env={"ORDERDESK_VAR_DIR": str(tmp_path), "PORT": "none"})
     assert result.returncode == 2
     assert "PORT must be a number" in result.stderr
+
+
+def test_commands_registered_outside_core_are_listed():
+    """The simulators live in devservers/ and reach the CLI through the `orderdesk.commands` entry points."""
+    listed = run_cli("--help", env={}).stdout
+    for command in ("migrate", "serve", "worker", "staff", "api-key", "import-orders", "simulate-carrier",
+                    "simulate-wechat"):
+        assert f"    {command}" in listed
+
+
+class _EntryPoint:
+    def __init__(self, name, add):
+        self.name, self.value, self._add = name, f"tests:{name}", add
+
+    def load(self):
+        return self._add
+
+
+def test_a_plugin_cannot_take_over_a_command(monkeypatch):
+    import core.cli
+
+    def add_serve(sub):
+        sub.add_parser("serve")
+
+    monkeypatch.setattr(core.cli, "entry_points", lambda group: [_EntryPoint("serve", add_serve)])
+    with pytest.raises(RuntimeError, match="declared twice"):
+        core.cli.build_parser()
+
+
+def test_a_plugin_must_add_the_command_it_is_named_after(monkeypatch):
+    import core.cli
+
+    monkeypatch.setattr(core.cli, "entry_points", lambda group: [_EntryPoint("simulate-shopify", lambda sub: None)])
+    with pytest.raises(RuntimeError, match="did not add"):
+        core.cli.build_parser()

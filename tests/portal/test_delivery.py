@@ -11,8 +11,8 @@ from litestar.testing import TestClient
 
 from app import create_app
 from core.config import load_settings
+from core.rendering.jinja import static_url
 from core.web.middleware import TextCompressionMiddleware
-from core.web.templating import static_url
 from tests.factories import ALICE_PHONE, make_order
 
 GZIP = {"Accept-Encoding": "gzip"}

@@ -7,7 +7,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from xml.etree import ElementTree
 
+import pytest
+
 from core.config import get_settings
+from core.errors import NotFound
 from core.services.tracking import links as tracking_links
 from portal.tracking import qr_svg
 from tests.factories import ALICE_PHONE, BOB_PHONE
@@ -104,6 +107,18 @@ def test_revoked_link_is_not_found(stranger, db, cast):
     assert stranger.get(old + "/qr.svg").status_code == 404
     reissued = link_for(cast.reload(db, cast.alice_shipped))
     assert stranger.get(reissued).status_code == 200
+
+
+def test_each_revocation_bumps_the_link_version(db, cast):
+    before = cast.reload(db, cast.alice_shipped).link_version
+    assert tracking_links.revoke(db, cast.alice_shipped.ref) == before + 1
+    assert tracking_links.revoke(db, cast.alice_shipped.ref) == before + 2
+    assert cast.reload(db, cast.alice_shipped).link_version == before + 2
+
+
+def test_revoking_the_links_of_an_unknown_order_is_not_found(db):
+    with pytest.raises(NotFound):
+        tracking_links.revoke(db, "ODNOSUCHORDER")
 
 
 def test_qr_code_is_an_svg_of_the_public_link(stranger, cast):

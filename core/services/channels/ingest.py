@@ -30,6 +30,7 @@ from core.phones import normalize_phone
 from core.services.orders import lifecycle as order_service
 from core.services.orders.addresses import validate_address
 from core.services.orders.lifecycle import ALLOWED_TRANSITIONS, NewOrder
+from core.services.stock import reservations as stock
 
 NEW, UPDATED, UNCHANGED = "new", "updated", "unchanged"
 
@@ -147,8 +148,6 @@ def _walk(session: Session, order: Order, incoming: IncomingOrder, path: list[Or
         else:
             order_service.transition(session, order, step, actor=actor, via=via, at=at)
             if step == OrderStatus.SHIPPED and had_reservation:
-                from core.services.stock import reservations as stock
-
                 stock.ship(session, order)
                 had_reservation = False
 

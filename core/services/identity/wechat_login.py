@@ -27,6 +27,7 @@ from core.db import Database, lock_key
 from core.errors import DomainError, NotFound
 from core.i18n import N_
 from core.models import Customer, WechatBinding, WechatBindingEvent, WechatLogin, utcnow
+from core.services.identity.customers import get_or_create_customer
 
 STATE_TTL = timedelta(minutes=10)
 # Long enough to wait for a text message and type the code (which itself lives 5 minutes).
@@ -156,8 +157,6 @@ def bind_after_verification(db: Database, pending: str | None, phone: str, *, cl
         openid = login.openid
         _lock_openid(session, openid)
         # A verified phone without orders yet gets its customer now: the link waits for its first order.
-        from core.services.orders.lifecycle import get_or_create_customer  # orders -> notifications -> here
-
         customer = get_or_create_customer(session, phone)
         existing = session.exec(select(WechatBinding).where(WechatBinding.openid == openid)).first()
         if existing is not None:

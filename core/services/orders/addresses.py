@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from core.errors import InvalidInput
 from core.i18n import N_
 from core.models import Order
-from core.phones import normalize_phone
+from core.phones import mask_phone, national_digits, normalize_phone
 from core.text import control_problem
 
 logger = logging.getLogger("orderdesk.addresses")
@@ -124,8 +124,6 @@ def masked_one_line(address: ShippingAddress) -> str:
 
 def present(address: ShippingAddress, *, full: bool) -> dict[str, str]:
     """The address as a viewer may see it: in full, or masked (张*, 138****8000, to the district)."""
-    from core.phones import mask_phone, national_digits
-
     if full:
         return {"recipient": address.recipient, "phone": national_digits(address.phone),
                 "address": f"{address.one_line} {address.postal_code}".strip()}

@@ -18,6 +18,7 @@ from core.db import Database
 from core.i18n import N_
 from core.models import OrderHistory, OrderLine, OrderStatus, SkuStock, WarehouseTask, utcnow
 from core.services.actors import Actor
+from core.services.orders import lifecycle as order_service
 
 HURRY_EVERY = timedelta(hours=24)
 # Pressing the button again answers again, but only the first few presses a day are written down.
@@ -56,8 +57,6 @@ class HurryAnswer:
 
 
 def hurry(db: Database, actor: Actor, ref: str, *, now: datetime | None = None) -> HurryAnswer:
-    from core.services.orders import lifecycle as order_service
-
     now = now or utcnow()
     with db.write() as session:
         order = order_service.lock_for(session, actor, ref)

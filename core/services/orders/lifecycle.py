@@ -16,9 +16,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, select
 
+from core.config import get_settings
 from core.db import Database
 from core.errors import DomainError, InvalidInput, NotFound, TransitionNotAllowed
-from core.i18n import N_
+from core.i18n import N_, translations_for
+from core.labels import CARRIER
 from core.models import (
     Channel,
     Customer,
@@ -33,9 +35,12 @@ from core.models import (
     utcnow,
 )
 from core.models.types import MAX_MINOR_UNITS
-from core.phones import normalize_phone
 from core.services.actors import Actor, ActorKind
+from core.services.identity.customers import get_or_create_customer
+from core.services.messaging import outbox as notifications
 from core.services.orders.addresses import ShippingAddress, address_of, apply_address
+from core.services.stock import reservations as stock
+from core.services.tracking.links import link_url
 from core.text import check_text
 
 ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
@@ -145,21 +150,6 @@ def terms_in_force(session: Session, at: datetime) -> ServiceTerms | None:
     ).first()
 
 
-def get_or_create_customer(session: Session, phone: str, name: str = "", email: str | None = None) -> Customer:
-    """The customer with this phone; an e-mail address given with a new order replaces the one on file
-    (the newest order knows best where the customer reads mail)."""
-    e164 = normalize_phone(phone)
-    customer = session.exec(select(Customer).where(Customer.phone == e164)).first()
-    if customer is None:
-        customer = Customer(phone=e164, name=name, email=email)
-        session.add(customer)
-        session.flush()
-    elif email and customer.email != email:
-        customer.email = email
-        session.add(customer)
-    return customer
-
-
 def add_order(session: Session, new: NewOrder, *, actor: str = "channel", via: str = "import",
               detail: dict | None = None) -> Order:
     """Create an order inside the caller's transaction."""
@@ -263,8 +253,6 @@ def transition(
         detail={"from": current.value, "to": new_status.value},
     )
     if new_status in (OrderStatus.CANCELLED, OrderStatus.REFUNDED) and current in NOT_YET_SHIPPED:
-        from core.services.stock import reservations as stock
-
         stock.release(session, order)
 
 
@@ -309,9 +297,6 @@ def apply_payment(
     order.paid_minor = paid_minor
     terms = session.get(ServiceTerms, order.terms_id) if order.terms_id else None
     order.promised_ship_by, order.promised_delivery_by = promise_times(order, terms, at)
-    from core.services.messaging import outbox as notifications
-    from core.services.stock import reservations as stock
-
     session.flush()
     if reserve_stock:
         stock.reserve(session, order)
@@ -345,13 +330,7 @@ def add_shipment(
     )
     session.add(shipment)
     transition(session, order, OrderStatus.SHIPPED, actor=actor, via=via, at=at)
-    from core.services.stock import reservations as stock
-
     stock.ship(session, order)
-    from core.i18n import translations_for
-    from core.labels import CARRIER
-    from core.services.messaging import outbox as notifications
-
     notifications.enqueue(session, order, "shipped", {
         "carrier": translations_for("zh_CN").gettext(CARRIER[carrier]) if carrier in CARRIER else carrier, "tracking_no": shipment.tracking_no,
         "expected": _local(order.promised_delivery_by) if order.promised_delivery_by else "—",
@@ -360,15 +339,10 @@ def add_shipment(
 
 
 def _local(value: datetime) -> str:
-    from core.config import get_settings
-
     return value.astimezone(get_settings().tz).strftime("%m-%d %H:%M")
 
 
 def _link(order: Order) -> str:
-    from core.config import get_settings
-    from core.services.tracking.links import link_url
-
     return link_url(order, get_settings())
 
 

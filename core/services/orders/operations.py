@@ -12,6 +12,7 @@ from sqlmodel import select
 from core.db import Database
 from core.jobs.tasks import JOBS
 from core.models import JobRun, Order, OrderStatus, UTCDateTime, utcnow
+from core.services.channels.order_import.runs import import_errors
 from core.services.messaging import delivery
 
 
@@ -51,8 +52,6 @@ def figures(db: Database, now: datetime | None = None, hours: int = 24) -> Healt
 
 
 def _import_errors(db: Database, now: datetime):  # noqa: ANN202
-    from core.services.channels.order_import.runs import import_errors
-
     return import_errors(db, now)
 
 

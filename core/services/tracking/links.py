@@ -12,6 +12,7 @@ import hashlib
 import hmac
 from datetime import datetime, timedelta
 
+from sqlalchemy import update
 from sqlalchemy.orm import joinedload
 from sqlmodel import select
 
@@ -66,13 +67,15 @@ def resolve(db: Database, token: str, *, secret: str, now: datetime | None = Non
 
 def revoke(db: Database, ref: str) -> int:
     """Invalidate every link handed out for the order; returns the new link version."""
-    from core.services.orders.lifecycle import lock_order
-
     with db.write() as session:
-        order = lock_order(session, ref)
-        order.link_version += 1
-        session.add(order)
-        return order.link_version
+        # One statement reads and bumps the version: two revocations at once both count.
+        version = session.execute(
+            update(Order).where(Order.ref == ref).values(link_version=Order.link_version + 1)
+            .returning(Order.link_version)
+        ).scalar_one_or_none()
+    if version is None:
+        raise NotFound(N_("No such order."))
+    return version
 
 
 def link_url(order: Order, settings: Settings, now: datetime | None = None) -> str:

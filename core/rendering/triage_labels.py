@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from core import i18n
 from core.i18n import N_, gettext
-from core.labels import label_filter
+from core.labels import CARRIER, label_filter
 from core.money import format_money
 
 TRIAGE_TAG = {
@@ -83,8 +84,6 @@ REASON = {
 
 
 def _money(minor: int | None, currency: str) -> str:
-    from core import i18n
-
     return "" if minor is None else format_money(minor, currency, locale=i18n.current_locale.get())
 
 
@@ -102,8 +101,6 @@ def describe(detail_json: str | dict) -> str:
         values["paid"] = _money(detail.get("paid_minor"), currency)
         values["total"] = _money(detail.get("total_minor"), currency)
     if "carrier" in values:
-        from core.labels import CARRIER
-
         values["carrier"] = label_filter(CARRIER)(values["carrier"])
     if reason == "returned":
         values["sub_status"] = label_filter(SUB_STATUS)(detail.get("sub_status"))
