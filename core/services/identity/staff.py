@@ -115,7 +115,7 @@ def sign_in(db: Database, *, email: str, password: str, client_ip: str = "", rep
         checked_hash, matches = account.password_hash, _password_matches(account.password_hash, password)
     new_hash = _hasher.hash(password) if matches and _hasher.check_needs_rehash(checked_hash) else None
     # A failed attempt has no staff member to name: the trail records it as the system's, from the address.
-    door = Actor(ActorKind.SYSTEM, "system", via, client_ip[:45])
+    visitor = Actor(ActorKind.SYSTEM, "system", via, client_ip[:45])
     rejection: LoginFailed | None = None
     with db.write() as session:
         staff = None
@@ -147,7 +147,7 @@ def sign_in(db: Database, *, email: str, password: str, client_ip: str = "", rep
                 staff.failed_logins = 0
             session.add(staff)
             rejection = LoginFailed(failure)
-        audit.append(session, door, "login_failed", detail={"email": (email or "")[:254]})
+        audit.append(session, visitor, "login_failed", detail={"email": (email or "")[:254]})
     raise rejection
 
 
