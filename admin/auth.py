@@ -17,7 +17,6 @@ from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_422_UNPROCESSABLE_ENT
 from core.config import Settings
 from core.models import Staff
 from core.services.actors import Actor
-from core.services.audit import trail as audit
 from core.services.identity import staff as staff_service
 from core.services.identity.permissions import Permission, can
 from core.web.common import safe_next
@@ -91,17 +90,14 @@ def login(request: Request, db: DB, data: URLEncodedBody[dict[str, str]]) -> Res
     if not next_path.startswith("/admin"):
         next_path = "/admin/"
     try:
-        staff = staff_service.authenticate(db, email=data.get("email", ""), password=data.get("password", ""))
+        signed_in = staff_service.sign_in(db, email=data.get("email", ""), password=data.get("password", ""),
+                                          client_ip=client_ip(request),
+                                          replaces=request.cookies.get(staff_cookie_name(settings)))
     except staff_service.LoginFailed as exc:
-        audit.record(db, staff=None, action="login_failed", detail={"email": data.get("email", "")[:254]},
-                     client_ip=client_ip(request))
         return Template(template_name="admin/login.html", status_code=HTTP_422_UNPROCESSABLE_ENTITY,
                         context={"next": next_path, "email": data.get("email", ""), "error": exc.translated()})
-    staff_service.end_session(db, request.cookies.get(staff_cookie_name(settings)))
-    token = staff_service.start_session(db, staff, client_ip=client_ip(request))
-    audit.record(db, staff=staff, action="login", client_ip=client_ip(request))
-    cookie = Cookie(key=staff_cookie_name(settings), value=token, path="/", httponly=True, samesite="lax",
-                    secure=settings.is_prod, max_age=12 * 3600)
+    cookie = Cookie(key=staff_cookie_name(settings), value=signed_in.session_token, path="/", httponly=True,
+                    samesite="lax", secure=settings.is_prod, max_age=12 * 3600)
     return Redirect(path=next_path, status_code=HTTP_303_SEE_OTHER, cookies=[cookie])
 
 

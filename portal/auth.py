@@ -25,6 +25,7 @@ from core.phones import mask_phone
 from core.services.actors import Actor
 from core.services.identity import customer_sessions as sessions
 from core.services.identity import phone_codes as verification
+from core.services.identity import shopper_sign_in
 from core.services.identity import wechat_login as wechat
 from core.sms import get_sms_provider
 from core.web.common import safe_next
@@ -129,14 +130,9 @@ def portal_cookie(settings: Settings, key: str, value: str, max_age: int) -> Coo
     return _cookie(settings, key, value, max_age)
 
 
-def session_cookies(request: Request, db: Database, phone: str) -> list[Cookie]:
-    """Sign `phone` in: a new session, whose cookie the answer must carry."""
-    settings: Settings = request.app.state.settings
-    # A fresh session identifier at every sign-in; whatever session came before ends here.
-    sessions.end_session(db, request.cookies.get(session_cookie_name(settings)))
-    token = sessions.start_session(db, phone=phone, client_ip=_client_ip(request),
-                                   user_agent=request.headers.get("user-agent", ""))
-    return [_cookie(settings, session_cookie_name(settings), token, settings.session_max_hours * 3600)]
+def session_cookie(settings: Settings, token: str) -> Cookie:
+    """The cookie that carries a new customer session."""
+    return _cookie(settings, session_cookie_name(settings), token, settings.session_max_hours * 3600)
 
 
 # Fixed messages chosen by a query parameter: nothing the link carries is shown as text.
@@ -248,21 +244,23 @@ def login_verify(request: Request, db: DB, data: URLEncodedBody[dict[str, str]])
             "This code has expired or was already used. Ask for a new one.").translated(),
             status_code=HTTP_422_UNPROCESSABLE_ENTITY)
     try:
-        verified = verification.verify_code(db, challenge=challenge, code=data.get("code", ""),
-                                            secret=settings.secret_key)
+        signed_in = shopper_sign_in.sign_in_with_code(
+            db, shopper(request, phone), challenge=challenge, code=data.get("code", ""), secret=settings.secret_key,
+            user_agent=request.headers.get("user-agent", ""),
+            replaces=request.cookies.get(session_cookie_name(settings)),
+            wechat_pending=request.cookies.get(wechat_pending_cookie_name(settings)),
+        )
     except verification.RateLimited as exc:
         return _code_form(request, next_path, masked_phone=mask_phone(phone), error=exc.translated(),
                           status_code=HTTP_429_TOO_MANY_REQUESTS)
     except InvalidInput as exc:
         return _code_form(request, next_path, masked_phone=mask_phone(phone), error=exc.translated(),
                           status_code=HTTP_422_UNPROCESSABLE_ENTITY)
-    cookies = [*session_cookies(request, db, verified), _expired(settings, challenge_cookie_name(settings))]
-    # This browser came from WeChat with an openid not linked yet: the code just verified links it.
-    pending = request.cookies.get(wechat_pending_cookie_name(settings))
-    if pending:
-        linked = wechat.bind_after_verification(db, pending, verified, client_ip=_client_ip(request))
+    cookies = [session_cookie(settings, signed_in.session_token), _expired(settings, challenge_cookie_name(settings))]
+    # This browser came from WeChat with an openid not linked yet: the code just verified linked it.
+    if request.cookies.get(wechat_pending_cookie_name(settings)):
         cookies.append(_expired(settings, wechat_pending_cookie_name(settings)))
-        if linked == wechat.BindResult.TAKEN:
+        if signed_in.wechat_link == wechat.BindResult.TAKEN:
             next_path = "/account?" + urlencode({"notice": "wechat_taken", "next": next_path})
     if wants_fragment(request):
         return Response(content="", headers={"HX-Redirect": next_path}, cookies=cookies)

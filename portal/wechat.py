@@ -12,13 +12,16 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_400_BAD_REQUEST
 
 from core.config import Settings
+from core.services.identity import shopper_sign_in
 from core.services.identity import wechat_login as wechat
 from core.web.common import safe_next
 from core.web.deps import DB
 from core.wechat import WechatApiError, WechatUnavailable, authorize_url, client_from_settings
 from portal.auth import (
+    client_ip,
     portal_cookie,
-    session_cookies,
+    session_cookie,
+    session_cookie_name,
     wechat_pending_cookie_name,
     wechat_sign_in_applies,
     wechat_state_cookie_name,
@@ -86,9 +89,12 @@ def wechat_callback(request: Request, db: DB, code: FromQuery[str | None] = None
         return _refused(request, next_path)
     finally:
         client.close()
-    outcome = wechat.finish_login(db, accepted.login_id, openid)
-    if outcome.phone is not None:
+    # WeChat has answered: only now the write transaction, which signs in or leaves the openid waiting.
+    outcome = shopper_sign_in.sign_in_with_wechat(
+        db, accepted.login_id, openid, client_ip=client_ip(request), user_agent=request.headers.get("user-agent", ""),
+        replaces=request.cookies.get(session_cookie_name(settings)))
+    if outcome.session_token is not None:
         return Redirect(path=next_path, status_code=HTTP_303_SEE_OTHER,
-                        cookies=[clear_state, *session_cookies(request, db, outcome.phone)])
+                        cookies=[clear_state, session_cookie(settings, outcome.session_token)])
     pending = portal_cookie(settings, wechat_pending_cookie_name(settings), outcome.pending, PENDING_MAX_AGE)
     return Redirect(path=_login(next_path), status_code=HTTP_303_SEE_OTHER, cookies=[clear_state, pending])

@@ -21,6 +21,7 @@ def _cmd_staff_create(args: argparse.Namespace) -> int:
     from core.db import get_database
     from core.errors import InvalidInput
     from core.models import Warehouse
+    from core.services.actors import Actor
     from core.services.identity.staff import create_staff
 
     db = get_database()
@@ -34,7 +35,7 @@ def _cmd_staff_create(args: argparse.Namespace) -> int:
         warehouse_id = warehouse.id
     password, generated = _password_from(args)
     try:
-        create_staff(db, email=args.email, role=args.role, password=password, name=args.name or "",
+        create_staff(db, Actor.system(via="cli"), email=args.email, role=args.role, password=password, name=args.name or "",
                      warehouse_id=warehouse_id)
     except InvalidInput as exc:
         print(f"staff create: {exc}", file=sys.stderr)
@@ -46,11 +47,12 @@ def _cmd_staff_create(args: argparse.Namespace) -> int:
 def _cmd_staff_reset(args: argparse.Namespace) -> int:
     from core.db import get_database
     from core.errors import InvalidInput
+    from core.services.actors import Actor
     from core.services.identity.staff import reset_password
 
     password, generated = _password_from(args)
     try:
-        reset_password(get_database(), email=args.email, password=password)
+        reset_password(get_database(), Actor.system(via="cli"), email=args.email, password=password)
     except InvalidInput as exc:
         print(f"staff reset-password: {exc}", file=sys.stderr)
         return 2

@@ -9,6 +9,7 @@ from sqlmodel import func, select
 
 from core.db import Database
 from core.models import Staff, Warehouse
+from core.services.actors import Actor
 from core.services.identity.staff import create_staff
 
 DEMO_STAFF = [
@@ -30,7 +31,7 @@ def seed_demo_staff(db: Database, logins_file) -> list[tuple[str, str, str]]:  #
     created = []
     for email, role, warehouse in DEMO_STAFF:
         password = secrets.token_urlsafe(9)
-        create_staff(db, email=email, role=role, password=password + "-demo", name=role,
+        create_staff(db, Actor.system(via="demo"), email=email, role=role, password=password + "-demo", name=role,
                      warehouse_id=warehouses.get(warehouse) if warehouse else None)
         created.append((email, role, password + "-demo"))
     logins_file.parent.mkdir(parents=True, exist_ok=True)

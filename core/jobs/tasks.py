@@ -15,11 +15,10 @@ from core.carriers.kuaidi100 import Kuaidi100Client
 from core.config import Settings
 from core.db import Database
 from core.email import get_email_provider
-from core.models import Customer, JobRun, Order, OrderStatus, Shipment, SkuStock, utcnow
+from core.models import JobRun, Order, OrderStatus, Shipment, SkuStock, utcnow
+from core.services.actors import Actor
 from core.services.channels import api_keys, idempotency
-from core.services.disputes import problem_reports
 from core.services.messaging import delivery
-from core.services.orders import lifecycle as order_service
 from core.services.orders import promises
 from core.services.orders import retention as retention_service
 from core.services.tracking.polling import poll_round
@@ -28,7 +27,6 @@ from core.sms import get_sms_provider
 from core.storage import get_photo_storage
 
 logger = logging.getLogger("orderdesk.jobs")
-RETENTION_YEARS_MIN = 3
 
 
 def deliver_outbox(db: Database, settings: Settings, now: datetime) -> str:
@@ -88,36 +86,23 @@ def consistency_check(db: Database, settings: Settings, now: datetime) -> str:
 def retention(db: Database, settings: Settings, now: datetime) -> str:
     """Anonymise the personal data of orders completed longer ago than the retention period.
     The order, its amounts and its carrier-event chain stay (and stay verifiable)."""
-    years = max(settings.retention_years, RETENTION_YEARS_MIN)
-    cutoff = now - timedelta(days=365 * years)
-    done = 0
-    forgotten_photos: list[str] = []
-    with db.write() as session:
-        orders = session.exec(select(Order).where(
-            Order.status.in_([OrderStatus.DELIVERED, OrderStatus.CANCELLED, OrderStatus.REFUNDED]),
-            Order.updated_at < cutoff, Order.ship_phone != "")).all()
-        for order in orders:
-            order.ship_recipient, order.ship_phone, order.ship_street, order.ship_postal_code = "已匿名", "", "", ""
-            session.add(order)
-            order_service.record(session, order, "anonymised", actor="system", via="system",
-                                 detail={"retention_years": years})
-            done += 1
-        forgotten_photos = problem_reports.forget_customer_content(session, [order.id for order in orders])
-        retention_service.forget_order_records(session, [order.id for order in orders])
-        customers = session.exec(select(Customer).where(
-            ~Customer.id.in_(select(Order.customer_id).where(Order.ship_phone != "")),
-            (Customer.name != "") | Customer.email.is_not(None))).all()
-        for customer in customers:
-            customer.name, customer.email = "", None
-            session.add(customer)
-    # After the commit: a failed transaction must not leave rows pointing at deleted photos.
+    years = retention_service.retention_years(settings.retention_years)
+    actor = Actor.system(via="job")
     storage = get_photo_storage(settings)
-    for key in forgotten_photos:
-        try:
-            storage.delete(key)
-        except Exception:
-            logger.exception("retention: photo %s could not be deleted; delete it by hand", key)
-    return f"{done} orders anonymised (older than {years} years), {len(forgotten_photos)} photos deleted"
+    done = photos = 0
+    while True:
+        batch = retention_service.anonymise_batch(db, actor, years=years, now=now)
+        done += batch.orders
+        photos += len(batch.photo_keys)
+        # After the commit: a failed transaction must not leave rows pointing at deleted photos.
+        for key in batch.photo_keys:
+            try:
+                storage.delete(key)
+            except Exception:
+                logger.exception("retention: photo %s could not be deleted; delete it by hand", key)
+        if batch.orders < retention_service.BATCH:
+            break
+    return f"{done} orders anonymised (older than {years} years), {photos} photos deleted"
 
 
 def triage_scan(db: Database, settings: Settings, now: datetime) -> str:

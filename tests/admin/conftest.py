@@ -14,6 +14,7 @@ from litestar.testing import TestClient
 from sqlmodel import select
 
 from core.models import Staff, Warehouse
+from core.services.actors import Actor
 from core.services.identity import staff as staff_service
 from core.services.identity.permissions import Role
 from core.services.identity.staff import create_staff, start_session
@@ -37,7 +38,7 @@ def cast(db, warehouses):
     members = {}
     for role in Role:
         members[role.value] = staff_service.create_staff(
-            db, email=f"{role.value}@shop.test", role=role.value, password=PASSWORD,
+            db, Actor.system(via="test"), email=f"{role.value}@shop.test", role=role.value, password=PASSWORD,
             warehouse_id=warehouses["HZ"].id if role == Role.WAREHOUSE else None)
     return members
 
@@ -83,8 +84,8 @@ def sign_in(client, db, hz):
 
     def as_role(role: str) -> Staff:
         if role not in made:
-            made[role] = create_staff(db, email=f"{role}@example.com", role=role, password="correct horse battery",
-                                      warehouse_id=hz.id if role == "warehouse" else None)
+            made[role] = create_staff(db, Actor.system(via="test"), email=f"{role}@example.com", role=role,
+                                      password="correct horse battery", warehouse_id=hz.id if role == "warehouse" else None)
         client.cookies.set("od_staff", start_session(db, made[role]))
         return made[role]
 

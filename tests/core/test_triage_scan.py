@@ -45,7 +45,7 @@ def hz(db):
 
 @pytest.fixture
 def agent(db):
-    return create_staff(db, email="agent@example.com", role="support", password="correct horse battery")
+    return create_staff(db, SYSTEM, email="agent@example.com", role="support", password="correct horse battery")
 
 
 def test_scan_opens_a_tag_routed_to_its_queue_with_its_sla(db, hz):

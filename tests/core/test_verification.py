@@ -13,8 +13,10 @@ from sqlmodel import select
 
 from core.errors import InvalidInput
 from core.models import LoginCode
+from core.services.actors import Actor
 from core.services.identity import phone_codes as verification
 from core.services.identity.phone_codes import CodeRejected, CodeSent, RateLimited
+from core.services.identity.shopper_sign_in import sign_in_with_code
 from core.sms import SmsReceipt
 from tests.factories import ALICE_PHONE, make_order
 
@@ -52,7 +54,10 @@ def ask(db, sms, phone: str = ALICE_PHONE, *, at: datetime = T0, ip: str = "203.
 
 
 def check(db, sent: CodeSent, code: str, *, at: datetime) -> str:  # noqa: ANN001
-    return verification.verify_code(db, challenge=sent.challenge, code=code, secret=SECRET, now=at)
+    """Sign in with the code, as the portal does: as the shopper the challenge names."""
+    phone = verification.pending_phone(db, challenge=sent.challenge, secret=SECRET)
+    return sign_in_with_code(db, Actor.customer(phone or ""), challenge=sent.challenge, code=code, secret=SECRET,
+                             now=at).phone
 
 
 def wrong(code: str) -> str:

@@ -273,10 +273,12 @@ def test_retention_deletes_the_shoppers_photos_and_words_with_the_rest_of_their_
     with db.read() as session:
         (photo,) = session.exec(select(DisputePhoto)).all()
     assert photo.storage_key in stored_files()
+    from core.services.actors import Actor
     from core.services.disputes import cases as dispute_service
     from core.services.identity.staff import create_staff
 
-    agent = create_staff(db, email="agent@shop.test", role="support", password="correct horse battery staple")
+    agent = create_staff(db, Actor.system(via="test"), email="agent@shop.test", role="support",
+                         password="correct horse battery staple")
     dispute_service.reply_to_customer(db, agent, dispute.id, "张三您好，已为您补发到文三路 100 号。")
 
     later = datetime.now(UTC) + timedelta(days=365 * 3 + 30)

@@ -12,7 +12,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlmodel import delete, select
+from sqlmodel import Session, delete, select
 
 from core.db import Database
 from core.models import CustomerSession, utcnow
@@ -25,17 +25,29 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def start_session(db: Database, *, phone: str, client_ip: str = "", user_agent: str = "",
-                  now: datetime | None = None) -> str:
-    """A new session with a fresh token (never reuse one from before sign-in)."""
+def open_session(session: Session, *, phone: str, client_ip: str = "", user_agent: str = "",
+                 now: datetime | None = None) -> str:
+    """A new session with a fresh token (never reuse one from before sign-in), in the caller's transaction."""
     now = now or utcnow()
     token = secrets.token_urlsafe(32)
-    with db.write() as session:
-        session.add(
-            CustomerSession(token_hash=_digest(token), phone=phone, created_at=now, last_seen_at=now,
-                            client_ip=client_ip[:45], user_agent=user_agent[:200])
-        )
+    session.add(
+        CustomerSession(token_hash=_digest(token), phone=phone, created_at=now, last_seen_at=now,
+                        client_ip=client_ip[:45], user_agent=user_agent[:200])
+    )
     return token
+
+
+def close_session(session: Session, token: str | None) -> None:
+    """End the session behind `token` (if any) in the caller's transaction."""
+    if token:
+        session.exec(delete(CustomerSession).where(CustomerSession.token_hash == _digest(token)))
+
+
+def start_session(db: Database, *, phone: str, client_ip: str = "", user_agent: str = "",
+                  now: datetime | None = None) -> str:
+    """A session for a phone verified elsewhere (sign-in itself is `shopper_sign_in`)."""
+    with db.write() as session:
+        return open_session(session, phone=phone, client_ip=client_ip, user_agent=user_agent, now=now)
 
 
 def session_phone(
@@ -63,10 +75,11 @@ def session_phone(
 
 
 def end_session(db: Database, token: str | None) -> None:
+    """Sign out."""
     if not token:
         return
     with db.write() as session:
-        session.exec(delete(CustomerSession).where(CustomerSession.token_hash == _digest(token)))
+        close_session(session, token)
 
 
 def end_sessions_for_phone(db: Database, phone: str) -> int:

@@ -183,42 +183,53 @@ def pending_phone(db: Database, *, challenge: str, secret: str) -> str | None:
     return row.phone if row else None
 
 
-def verify_code(db: Database, *, challenge: str, code: str, secret: str, now: datetime | None = None) -> str:
-    """Return the verified phone, or raise CodeRejected / RateLimited."""
-    now = now or utcnow()
+def typed_code(code: str | None) -> str:
+    """The six digits the shopper typed (spaces allowed), or CodeRejected before anything is looked up:
+    a mistyped code does not count as a try."""
     code = "".join(ch for ch in (code or "") if not ch.isspace())
     if not (code.isdigit() and len(code) == 6):
         raise CodeRejected(N_("Enter the 6-digit code from the text message."))
+    return code
+
+
+@dataclass(frozen=True)
+class CodeCheck:
+    """The outcome of one try: the verified `phone`, or the `rejection` to answer with. A wrong code is
+    counted on its row; the caller commits that count before raising the rejection."""
+
+    phone: str | None = None
     rejection: DomainError | None = None
-    with db.write() as session:
-        row = session.exec(
-            select(LoginCode)
-            .where(LoginCode.challenge_hash == _hash(secret, "challenge", challenge))
-            .with_for_update()
-        ).first()
-        if row is None or row.used_at is not None or now >= row.expires_at:
-            raise CodeRejected(N_("This code has expired or was already used. Ask for a new one."))
-        if row.wrong_attempts >= MAX_WRONG_TRIES:
-            raise CodeRejected(N_("Too many wrong tries. Ask for a new code."))
-        backoff = _backoff_wait(session, row.phone, now)
-        if backoff:
-            raise RateLimited(N_("Too many wrong codes. Try again in %(seconds)s seconds."),
-                              retry_after=backoff.total_seconds(), seconds=int(backoff.total_seconds()) + 1)
-        if not hmac.compare_digest(_hash(secret, "code", challenge, code), row.code_hash):
-            # Commit the failed try before answering: the count must survive the error.
-            row.wrong_attempts += 1
-            row.last_failed_at = now
-            session.add(row)
-            left = MAX_WRONG_TRIES - row.wrong_attempts
-            rejection = (
-                CodeRejected(N_("That code is not right. %(left)s tries left."), left=left)
-                if left
-                else CodeRejected(N_("Too many wrong tries. Ask for a new code."))
-            )
-        else:
-            row.used_at = now
-            session.add(row)
-            phone = row.phone
-    if rejection is not None:
-        raise rejection
-    return phone
+
+
+def use_code(session: Session, *, phone: str, challenge: str, code: str, secret: str, now: datetime) -> CodeCheck:
+    """Check a typed code (from `typed_code`) for `phone` against its challenge under the row lock, and
+    mark it used. A code proves only the phone it was sent to: any other is an unknown challenge.
+
+    Raises CodeRejected / RateLimited when nothing is to be written (unknown, used, expired, dead code;
+    a phone that must wait); returns a CodeCheck otherwise."""
+    row = session.exec(
+        select(LoginCode)
+        .where(LoginCode.challenge_hash == _hash(secret, "challenge", challenge), LoginCode.phone == phone)
+        .with_for_update()
+    ).first()
+    if row is None or row.used_at is not None or now >= row.expires_at:
+        raise CodeRejected(N_("This code has expired or was already used. Ask for a new one."))
+    if row.wrong_attempts >= MAX_WRONG_TRIES:
+        raise CodeRejected(N_("Too many wrong tries. Ask for a new code."))
+    backoff = _backoff_wait(session, row.phone, now)
+    if backoff:
+        raise RateLimited(N_("Too many wrong codes. Try again in %(seconds)s seconds."),
+                          retry_after=backoff.total_seconds(), seconds=int(backoff.total_seconds()) + 1)
+    if not hmac.compare_digest(_hash(secret, "code", challenge, code), row.code_hash):
+        row.wrong_attempts += 1
+        row.last_failed_at = now
+        session.add(row)
+        left = MAX_WRONG_TRIES - row.wrong_attempts
+        return CodeCheck(rejection=(
+            CodeRejected(N_("That code is not right. %(left)s tries left."), left=left)
+            if left
+            else CodeRejected(N_("Too many wrong tries. Ask for a new code."))
+        ))
+    row.used_at = now
+    session.add(row)
+    return CodeCheck(phone=row.phone)

@@ -5,10 +5,12 @@ The trip: a page that needs sign-in, opened inside WeChat, starts a login
 browser keeps it in a cookie) and sends the browser to WeChat, which sends it
 back with a code and the state. `use_state` accepts the state once, only from
 the browser it was given to and only for ten minutes. The code is exchanged
-for the openid (core.wechat.client), then `finish_login`: an openid linked to
+for the openid (core.wechat.client, outside any transaction), then
+`shopper_sign_in.sign_in_with_wechat` runs `finish_login`: an openid linked to
 a customer signs in; any other waits, tied to this browser by a second random
-token, for the SMS verification, after which `bind_after_verification` links
-it to the verified phone. Nothing is ever linked without a verified code, and
+token, for the SMS verification, in whose transaction
+(`shopper_sign_in.sign_in_with_code`) `bind_after_verification` links it to
+the verified phone. Nothing is ever linked without a verified code, and
 an openid linked to another phone stays where it is.
 """
 
@@ -93,22 +95,21 @@ class LoginOutcome:
     pending: str | None = None
 
 
-def finish_login(db: Database, login_id: int, openid: str, *, now: datetime | None = None) -> LoginOutcome:
-    now = now or utcnow()
-    with db.write() as session:
-        login = session.get(WechatLogin, login_id)
-        binding = session.exec(select(WechatBinding).where(WechatBinding.openid == openid)).first()
-        if binding is not None:
-            binding.last_used_at = now
-            session.add(binding)
-            customer = session.get(Customer, binding.customer_id)
-            return LoginOutcome(next_path=login.next_path, phone=customer.phone)
-        pending = secrets.token_urlsafe(32)
-        login.openid = openid
-        login.pending_hash = _digest(pending)
-        login.pending_until = now + PENDING_TTL
-        session.add(login)
-        return LoginOutcome(next_path=login.next_path, pending=pending)
+def finish_login(session: Session, login_id: int, openid: str, *, now: datetime) -> LoginOutcome:
+    """What the openid WeChat vouched for leads to, in the caller's transaction."""
+    login = session.get(WechatLogin, login_id)
+    binding = session.exec(select(WechatBinding).where(WechatBinding.openid == openid)).first()
+    if binding is not None:
+        binding.last_used_at = now
+        session.add(binding)
+        customer = session.get(Customer, binding.customer_id)
+        return LoginOutcome(next_path=login.next_path, phone=customer.phone)
+    pending = secrets.token_urlsafe(32)
+    login.openid = openid
+    login.pending_hash = _digest(pending)
+    login.pending_until = now + PENDING_TTL
+    session.add(login)
+    return LoginOutcome(next_path=login.next_path, pending=pending)
 
 
 def _pending_login(session: Session, pending: str | None, now: datetime, *, lock: bool = False) -> WechatLogin | None:
@@ -142,35 +143,34 @@ def _lock_openid(session: Session, openid: str) -> None:
     lock_key(session, "wechat-openid:" + openid)
 
 
-def bind_after_verification(db: Database, pending: str | None, phone: str, *, client_ip: str = "",
-                            now: datetime | None = None) -> BindResult:
-    """Called only after `phone` was verified by SMS code in the browser holding `pending`."""
-    now = now or utcnow()
+def bind_after_verification(session: Session, pending: str | None, phone: str, *, client_ip: str = "",
+                            now: datetime) -> BindResult:
+    """Link the openid waiting in the browser holding `pending` to `phone`, in the caller's transaction.
+    Only for a `phone` this same transaction has just verified by SMS code."""
     if not pending:
         return BindResult.NONE
-    with db.write() as session:
-        login = _pending_login(session, pending, now, lock=True)
-        if login is None:
-            return BindResult.NONE
-        login.pending_used_at = now
-        session.add(login)
-        openid = login.openid
-        _lock_openid(session, openid)
-        # A verified phone without orders yet gets its customer now: the link waits for its first order.
-        customer = get_or_create_customer(session, phone)
-        existing = session.exec(select(WechatBinding).where(WechatBinding.openid == openid)).first()
-        if existing is not None:
-            if existing.customer_id == customer.id:
-                existing.last_used_at = now
-                session.add(existing)
-                return BindResult.ALREADY
-            session.add(WechatBindingEvent(customer_id=customer.id, action="refused", openid_tail=_tail(openid),
-                                           at=now, client_ip=client_ip[:45]))
-            return BindResult.TAKEN
-        session.add(WechatBinding(openid=openid, customer_id=customer.id, created_at=now, last_used_at=now))
-        session.add(WechatBindingEvent(customer_id=customer.id, action="linked", openid_tail=_tail(openid), at=now,
-                                       client_ip=client_ip[:45]))
-        return BindResult.LINKED
+    login = _pending_login(session, pending, now, lock=True)
+    if login is None:
+        return BindResult.NONE
+    login.pending_used_at = now
+    session.add(login)
+    openid = login.openid
+    _lock_openid(session, openid)
+    # A verified phone without orders yet gets its customer now: the link waits for its first order.
+    customer = get_or_create_customer(session, phone)
+    existing = session.exec(select(WechatBinding).where(WechatBinding.openid == openid)).first()
+    if existing is not None:
+        if existing.customer_id == customer.id:
+            existing.last_used_at = now
+            session.add(existing)
+            return BindResult.ALREADY
+        session.add(WechatBindingEvent(customer_id=customer.id, action="refused", openid_tail=_tail(openid),
+                                       at=now, client_ip=client_ip[:45]))
+        return BindResult.TAKEN
+    session.add(WechatBinding(openid=openid, customer_id=customer.id, created_at=now, last_used_at=now))
+    session.add(WechatBindingEvent(customer_id=customer.id, action="linked", openid_tail=_tail(openid), at=now,
+                                   client_ip=client_ip[:45]))
+    return BindResult.LINKED
 
 
 @dataclass(frozen=True)
