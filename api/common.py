@@ -108,6 +108,9 @@ def decode_json(body: bytes) -> Any:
         return msgspec.json.decode(body)
     except msgspec.DecodeError as exc:
         raise ApiError(400, "malformed_json", f"the body is not valid JSON: {exc}") from None
+    except RecursionError:
+        # No payload of ours nests more than a few levels; thousands of brackets are an attack.
+        raise ApiError(400, "malformed_json", "the body nests too deeply") from None
 
 
 def convert(raw: Any, kind: type, prefix: str = "") -> Any:

@@ -159,7 +159,7 @@ def parse_entries(entries: list, *, now: datetime) -> tuple[list[NormalizedEvent
 def parse_push(param: str, *, now: datetime) -> tuple[TrackingSnapshot, list[str]]:
     try:
         body = json.loads(param)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, RecursionError) as exc:  # RecursionError: nested thousands deep
         raise PushRejected("param is not valid JSON") from exc
     last = body.get("lastResult") if isinstance(body, dict) else None
     if not isinstance(last, dict):

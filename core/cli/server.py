@@ -31,6 +31,11 @@ def _cmd_seed_demo(args: argparse.Namespace) -> int:
     from core.demo.staff import seed_demo_staff
     from core.models import Order
 
+    if get_settings().is_prod:
+        # Demo staff accounts with their passwords on disk have no place on a production database.
+        print("seed-demo: refused when ORDERDESK_ENV=prod (demo orders and staff accounts are for trying "
+              "orderdesk out)", file=sys.stderr)
+        return 2
     db = get_database()
     if args.if_empty:
         with db.read() as session:

@@ -248,3 +248,10 @@ def test_a_presale_date_in_the_year_9999_is_a_field_error(api, db):
     response = api.post("/api/v1/orders", payload)
     assert response.status_code == 422
     assert response.json()["results"][0]["errors"][0]["field"] == "presale_ships_on"
+
+
+def test_json_nested_a_hundred_thousand_deep_is_a_400_not_a_crash(api, db):
+    response = api.post("/api/v1/orders", raw=b"[" * 100_000 + b"]" * 100_000)
+    assert response.status_code == 400
+    assert response.json()["error"] == "malformed_json"
+    assert "nests too deeply" in response.json()["message"]

@@ -59,6 +59,17 @@ def test_migrate_then_seed_demo_then_seed_again(empty_url, tmp_path):
     engine.dispose()
 
 
+def test_seed_demo_is_refused_in_production(tmp_path):
+    env = {"ORDERDESK_VAR_DIR": str(tmp_path), "ORDERDESK_ENV": "prod", "SECRET_KEY": "x" * 40,
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.db'}", "PUBLIC_BASE_URL": "https://shop.example",
+           "SMS_PROVIDER": "http", "SMS_HTTP_URL": "https://sms.example/send", "SMS_HTTP_KEY": "k",
+           "SMS_HTTP_SECRET": "s" * 32}
+    result = run_cli("seed-demo", "--if-empty", env=env)
+    assert result.returncode == 2
+    assert "refused when ORDERDESK_ENV=prod" in result.stderr
+    assert not (tmp_path / "demo-logins.txt").exists()
+
+
 def test_bad_configuration_exits_with_the_reason(tmp_path):
     result = run_cli("migrate", env={"ORDERDESK_VAR_DIR": str(tmp_path), "PORT": "none"})
     assert result.returncode == 2
