@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
-from litestar import Request, Response, get
-from litestar.params import FromQuery
+from litestar import Request, Response, get, post
+from litestar.params import FromQuery, URLEncodedBody
 from litestar.response import Template
 
 from admin.auth import current_staff, staff_actor
@@ -26,9 +26,12 @@ def audit_page(request: Request, db: DB, actor: FromQuery[str] = "", order: From
         "check": audit_log.verify(db)})
 
 
-@get("/audit.csv", name="admin_audit_export", opt={"permission": P.MANAGE_STAFF}, sync_to_thread=True)
-def audit_export(request: Request, db: DB, actor: FromQuery[str] = "", order: FromQuery[str] = "", action: FromQuery[str] = "") -> Response:
-    result = audit_log.export(db, staff_actor(request), actor_filter=actor, order_ref=order, action=action)
+# A POST with the CSRF token: the export writes its own audit entry, which a cross-site link must not forge.
+@post("/audit.csv", name="admin_audit_export", opt={"permission": P.MANAGE_STAFF}, sync_to_thread=True,
+      status_code=200)
+def audit_export(request: Request, db: DB, data: URLEncodedBody[dict[str, str]]) -> Response:
+    result = audit_log.export(db, staff_actor(request), actor_filter=data.get("actor", ""),
+                              order_ref=data.get("order", ""), action=data.get("action", ""))
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["seq", "at", "actor", "action", "order_ref", "client_ip", "detail", "entry_hash"])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from litestar import Request, Response, get
-from litestar.params import FromQuery
+from litestar import Request, Response, get, post
+from litestar.params import FromQuery, URLEncodedBody
 from litestar.response import Template
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 
@@ -43,12 +43,13 @@ def weekly_page(request: Request, db: DB, week: FromQuery[str] = "") -> Template
                   {"staff": staff, "report": report, "week_value": chosen.label, "week_error": None})
 
 
-@get("/reports/weekly.csv", name="admin_weekly_report_csv", opt={"permission": P.VIEW_REPORTS},
-     sync_to_thread=True)
-def weekly_csv(request: Request, db: DB, week: FromQuery[str] = "") -> Response:
+# A POST with the CSRF token: the export writes its own audit entry, which a cross-site link must not forge.
+@post("/reports/weekly.csv", name="admin_weekly_report_csv", opt={"permission": P.VIEW_REPORTS},
+      sync_to_thread=True, status_code=200)
+def weekly_csv(request: Request, db: DB, data: URLEncodedBody[dict[str, str]]) -> Response:
     settings: Settings = request.app.state.settings
     try:
-        chosen = _week(request, week)
+        chosen = _week(request, data.get("week", ""))
     except InvalidInput as exc:
         return Response(content=exc.translated(), status_code=HTTP_422_UNPROCESSABLE_ENTITY,
                         media_type="text/plain; charset=utf-8")

@@ -158,3 +158,21 @@ def test_small_export_streams_directly(as_staff, db, warehouses):
     response = as_staff("supervisor").get("/admin/orders/export")
     assert response.headers["content-type"].startswith("text/csv")
     assert len(list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))) == 2
+
+
+def test_the_audit_export_is_a_post_with_the_csrf_token_and_is_itself_audited(as_staff, db, warehouses):
+    order = the_order(db, warehouses)
+    as_staff("support").get(f"/admin/orders/{order.ref}")
+    admin = as_staff("admin")
+    page = BeautifulSoup(admin.get(f"/admin/audit?order={order.ref}").text, "html.parser")
+    form = page.select_one("form[action='/admin/audit.csv']")
+    assert form["method"] == "post" and form.select_one("input[name=order]")["value"] == order.ref
+    assert admin.get(f"/admin/audit.csv?order={order.ref}").status_code == 405
+    assert admin.post("/admin/audit.csv", data={"order": order.ref}).status_code == 403  # no CSRF token
+    assert actions_of(db, "export_audit") == []
+    response = admin.post("/admin/audit.csv", data={"order": order.ref, "_csrf_token": admin.csrf})
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert [row[3] for row in rows[1:]] == ["view_order"]
+    [export] = actions_of(db, "export_audit")
+    assert export.actor == "admin@shop.test"

@@ -32,7 +32,7 @@ def actions(ref):
         (Permission.CREATE_DISPUTE, "post", f"/admin/orders/{ref}/disputes", {"kind": "late", "claim": "太慢了"}),
         (Permission.EXPORT, "get", "/admin/orders/export", None),
         (Permission.VIEW_AUDIT, "get", "/admin/audit", None),
-        (Permission.MANAGE_STAFF, "get", "/admin/audit.csv", None),
+        (Permission.MANAGE_STAFF, "post", "/admin/audit.csv", {}),
         (Permission.CHANGE_ADDRESS, "post", f"/admin/orders/{ref}/address",
          {"recipient": "王五", "phone": "13700000000", "province": "浙江省", "city": "杭州市", "district": "上城区",
           "street": "解放路 1 号 101 室"}),

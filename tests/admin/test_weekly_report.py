@@ -95,7 +95,11 @@ def test_a_bad_week_is_422_with_the_message_beside_the_field(client, sign_in):
 
 def test_csv_download_is_utf8_with_bom_and_audited(client, db, sign_in, week_data):
     sign_in("supervisor")
-    response = client.get("/admin/reports/weekly.csv", params={"week": "2026-W47"})
+    page = soup(client.get("/admin/reports/weekly", params={"week": "2026-W47"}))
+    form = page.select_one("form[action='/admin/reports/weekly.csv']")
+    assert form["method"] == "post" and form.select_one("input[name=week]")["value"] == "2026-W47"
+    response = client.post("/admin/reports/weekly.csv", data={
+        "week": "2026-W47", "_csrf_token": form.select_one("input[name=_csrf_token]")["value"]})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
     assert 'filename="triage-2026-W47.csv"' in response.headers["content-disposition"]
@@ -110,4 +114,14 @@ def test_csv_download_is_utf8_with_bom_and_audited(client, db, sign_in, week_dat
 def test_support_agents_do_not_see_the_report(client, sign_in):
     sign_in("support")
     assert client.get("/admin/reports/weekly").status_code == 403
-    assert client.get("/admin/reports/weekly.csv").status_code == 403
+    assert client.post("/admin/reports/weekly.csv", data={"week": "2026-W47"}).status_code == 403
+
+
+def test_a_get_of_the_export_writes_no_audit_entry(client, db, sign_in, week_data):
+    """A cross-site link (a GET) cannot make the audit trail say someone exported the report."""
+    sign_in("supervisor")
+    assert client.get("/admin/reports/weekly.csv", params={"week": "2026-W47"}).status_code == 405
+    response = client.post("/admin/reports/weekly.csv", data={"week": "2026-W47"})  # no CSRF token
+    assert response.status_code == 403
+    with db.read() as session:
+        assert session.exec(select(AuditEntry).where(AuditEntry.action == "export_weekly_report")).all() == []
