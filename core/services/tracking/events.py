@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
@@ -26,6 +26,30 @@ from core.services.tracking import chain
 
 logger = logging.getLogger("orderdesk.tracking")
 
+# Carriers' clocks drift a little; an event dated further ahead than this has not happened yet, and
+# kept it would pin the parcel's state until the date passed.
+CLOCK_SKEW = timedelta(minutes=10)
+# How far along the way each state is. A parcel's state moves only forward along it; an exception or an
+# expired record is a branch that may come at any point before delivery, and the parcel may move on
+# again after it. Nothing moves a delivered parcel back.
+PROGRESS = {
+    TrackingTag.PENDING: 0, TrackingTag.INFO_RECEIVED: 0, TrackingTag.IN_TRANSIT: 1,
+    TrackingTag.OUT_FOR_DELIVERY: 2, TrackingTag.ATTEMPT_FAIL: 2, TrackingTag.AVAILABLE_FOR_PICKUP: 3,
+    TrackingTag.DELIVERED: 4,
+}
+BRANCHES = frozenset({TrackingTag.EXCEPTION, TrackingTag.EXPIRED})
+
+
+def may_follow(current: str | None, new: str) -> bool:
+    """Whether a parcel in state `current` may be shown in state `new` (events arrive out of order)."""
+    if current is None or current not in PROGRESS and current not in BRANCHES:
+        return True
+    if current == TrackingTag.DELIVERED:
+        return new == TrackingTag.DELIVERED
+    if new in BRANCHES or current in BRANCHES:
+        return True
+    return PROGRESS.get(new, 0) >= PROGRESS[current]
+
 
 def carrier_actor(client_ip: str = "") -> Actor:
     """Who moves an order when its parcel's events say so: the carrier, as order history shows it."""
@@ -37,6 +61,7 @@ class Ingested:
     added: int
     duplicates: int
     replayed_push: bool = False
+    refused_future: int = 0
 
 
 def lock_shipment(session: Session, carrier: str, tracking_no: str) -> Shipment:
@@ -70,9 +95,13 @@ def append_events(
     seq, prev = head if head else (0, chain.GENESIS)
     added: list[TrackingEvent] = []
     duplicates = 0
+    future = [e for e in events if e.occurred_at > received_at + CLOCK_SKEW]
+    if future:
+        logger.warning("shipment %s: %d carrier events dated more than %s ahead were refused (latest %s)",
+                       shipment.id, len(future), CLOCK_SKEW, max(e.occurred_at for e in future).isoformat())
     # Within one batch, record in the order the events happened; across batches,
     # arrival order is kept (a late event gets a later seq, shown by its time).
-    for event in sorted(events, key=lambda e: e.occurred_at):
+    for event in sorted((e for e in events if e.occurred_at <= received_at + CLOCK_SKEW), key=lambda e: e.occurred_at):
         key = event.dedup_key
         if key in known:
             duplicates += 1
@@ -91,17 +120,20 @@ def append_events(
         added.append(row)
     if added:
         _follow(session, shipment, added, actor or carrier_actor())
-    return Ingested(added=len(added), duplicates=duplicates)
+    return Ingested(added=len(added), duplicates=duplicates, refused_future=len(future))
 
 
 def _follow(session: Session, shipment: Shipment, added: list[TrackingEvent], actor: Actor) -> None:
     """Shipment and order status follow the newest event by occurrence time."""
     newest = max(added, key=lambda e: e.occurred_at)
+    moved_to = None
     if shipment.last_event_at is None or newest.occurred_at >= shipment.last_event_at:
         shipment.last_event_at = newest.occurred_at
-        shipment.tag = newest.tag
+        if may_follow(shipment.tag, newest.tag):
+            moved_to = shipment.tag = newest.tag
     order = session.get(Order, shipment.order_id)
-    if newest.tag == TrackingTag.OUT_FOR_DELIVERY and order is not None:
+    # Never news older than what the shopper was already told: no "out for delivery" once delivered.
+    if moved_to == TrackingTag.OUT_FOR_DELIVERY and shipment.delivered_at is None and order is not None:
         notifications.enqueue(session, order, "out_for_delivery", {"link": _link(order)},
                               dedupe_key=f"out_for_delivery:{shipment.id}")
     delivered = [e for e in added if e.tag == TrackingTag.DELIVERED]
