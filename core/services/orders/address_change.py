@@ -54,7 +54,7 @@ def change_address(db: Database, actor: Actor, ref: str, raw: dict[str, str], *,
         status = OrderStatus(order.status)
         if status == OrderStatus.CANCELLED:
             raise AlreadyShipped(N_("This order is cancelled; there is no parcel to redirect."))
-        if status not in order_service.NOT_YET_SHIPPED:
+        if not order.can_change_address:
             raise AlreadyShipped(N_("This order has already shipped, so the address can no longer be changed here."))
         old = address_of(order)
         if old == new:
