@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from bs4 import BeautifulSoup
 
+from core.services.actors import Actor
 from core.services.orders import for_staff as admin_orders
 from tests.factories import make_order
 
@@ -31,5 +32,5 @@ def test_export_counts_every_row_whatever_the_cap(db, cast, monkeypatch):
     for _ in range(4):
         make_order(db)
     monkeypatch.setattr(admin_orders, "COUNT_CAP", 2)
-    results = admin_orders.search(db, cast["admin"], admin_orders.OrderQuery(), limit=None)
+    results = admin_orders.search(db, Actor.staff_member(cast["admin"]), admin_orders.OrderQuery(), limit=None)
     assert results.total == 4 and not results.total_capped and len(results.orders) == 4
