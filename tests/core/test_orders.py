@@ -172,3 +172,19 @@ def test_tracking_events_are_append_only(db):
         session.delete(session.exec(select(TrackingEvent)).one())
     with db.read() as session:
         assert session.exec(select(TrackingEvent)).one().raw_text == "【杭州市】快件已到达"
+
+
+@pytest.mark.parametrize(("status", "change_address", "cancel", "mark_shipped", "hurry", "handed_over"), [
+    ("pending_payment", True, True, False, False, False),
+    ("paid", True, True, True, True, False),
+    ("picking", True, True, True, True, False),
+    ("shipped", False, False, False, False, True),
+    ("delivered", False, False, False, False, True),
+    ("cancelled", False, False, False, False, False),
+    ("refunded", False, False, False, False, False),
+])
+def test_what_each_status_allows(status, change_address, cancel, mark_shipped, hurry, handed_over):
+    """One definition for the pages (which offer the action) and the use cases (which enforce it)."""
+    order = Order(status=status)
+    assert (order.can_change_address, order.can_cancel, order.can_mark_shipped, order.can_hurry,
+            order.is_handed_over) == (change_address, cancel, mark_shipped, hurry, handed_over)
