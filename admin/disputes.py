@@ -9,20 +9,20 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTITY
 
-from admin.auth import client_ip, current_staff
+from admin.auth import client_ip, current_staff, staff_actor
 from core.config import Settings
 from core.errors import DomainError, InvalidInput
 from core.i18n import gettext
 from core.models import DisputeStatus, DisputeType
 from core.services.audit import trail as audit
 from core.services.disputes import cases as disputes
+from core.services.disputes import evidence as dispute_evidence
 from core.services.disputes import problem_reports
 from core.services.identity.permissions import Permission, can
 from core.services.identity.staff import list_staff
 from core.services.orders import for_staff as admin_orders
 from core.services.orders import lifecycle as order_service
 from core.services.tracking import evidence
-from core.services.tracking.evidence_packs import pack_for_download
 from core.storage import PhotoNotFound, get_photo_storage
 from core.web.deps import DB
 
@@ -100,38 +100,19 @@ def dispute_page(request: Request, db: DB, dispute_id: FromPath[int]) -> Templat
 @post("/disputes/{dispute_id:int}/evidence", name="admin_dispute_evidence", opt={"permission": P.CREATE_DISPUTE},
       sync_to_thread=True)
 def generate_evidence(request: Request, db: DB, dispute_id: FromPath[int]) -> Response:
-    staff = current_staff(request)
-    dispute, order, _ = disputes.get(db, dispute_id)
-    admin_orders.get_for_staff(db, staff, order.ref)
-    settings: Settings = request.app.state.settings
-    audience = "staff" if can(staff.role, P.VIEW_FULL_PII) else "masked"
-    pack = pack_for_download(db, settings, order.ref, audience=audience, actor=staff.email, via="admin",
-                             client_ip=client_ip(request))
-    is_new = disputes.attach_evidence(db, staff, dispute_id, pack)
-    audit.record(db, staff=staff, action="evidence_generate", order_ref=order.ref, client_ip=client_ip(request),
-                 detail={"dispute": dispute_id, "digest": pack.digest, "new_version": is_new})
+    dispute_evidence.generate_pack(db, request.app.state.settings, staff_actor(request), dispute_id)
     return Redirect(path=f"/admin/disputes/{dispute_id}", status_code=HTTP_303_SEE_OTHER)
 
 
 @get("/disputes/{dispute_id:int}/evidence.pdf", name="admin_dispute_pack", opt={"permission": P.VIEW_ORDER},
      sync_to_thread=True)
 def download_pack(request: Request, db: DB, dispute_id: FromPath[int]) -> Response:
-    staff = current_staff(request)
-    dispute, order, pack = disputes.get(db, dispute_id)
-    admin_orders.get_for_staff(db, staff, order.ref)
-    if pack is None:
+    download = dispute_evidence.download_pack(db, request.app.state.settings, staff_actor(request), dispute_id)
+    if download.pack is None:
         return Redirect(path=f"/admin/disputes/{dispute_id}", status_code=HTTP_303_SEE_OTHER)
-    if pack.audience == "staff" and not can(staff.role, P.VIEW_FULL_PII):
-        # This pack shows full personal data; this role gets the masked rendering of the same state.
-        settings: Settings = request.app.state.settings
-        pack = pack_for_download(db, settings, order.ref, audience="masked", actor=staff.email, via="admin",
-                                 client_ip=client_ip(request))
-    else:
-        evidence.record_download(db, pack, actor=staff.email, via="admin", client_ip=client_ip(request))
-    audit.record(db, staff=staff, action="evidence_download", order_ref=order.ref, client_ip=client_ip(request),
-                 detail={"dispute": dispute_id, "digest": pack.digest, "audience": pack.audience})
-    return Response(content=pack.pdf, media_type="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="dispute-{dispute_id}-{order.ref}-{pack.digest[:8]}.pdf"'})
+    name = f"dispute-{dispute_id}-{download.order.ref}-{download.pack.digest[:8]}.pdf"
+    return Response(content=download.pack.pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @post("/disputes/{dispute_id:int}/status", name="admin_dispute_status", opt={"permission": P.CREATE_DISPUTE},

@@ -29,7 +29,9 @@ from core.db import Database  # noqa: E402
 from core.migrate import upgrade  # noqa: E402
 from core.models import ServiceTerms, Shipment  # noqa: E402
 from core.pdf.evidence import render_evidence  # noqa: E402
+from core.services.actors import Actor  # noqa: E402
 from core.services.orders import lifecycle as order_service  # noqa: E402
+from core.services.orders import shipping  # noqa: E402
 from core.services.orders.addresses import ShippingAddress  # noqa: E402
 from core.services.tracking import evidence  # noqa: E402
 from core.services.tracking.events import append_events  # noqa: E402
@@ -63,8 +65,8 @@ def build_order(db: Database, text: dict, number: str) -> str:
         created_at=datetime.now(UTC) - timedelta(days=12),
     ))
     order_service.mark_paid(db, order.ref, paid_minor=order.total_minor, at=datetime.now(UTC) - timedelta(days=12))
-    shipment = order_service.mark_shipped(db, order.ref, carrier="SF", tracking_no=number, actor="bench",
-                                          via="api", at=datetime.now(UTC) - timedelta(days=11))
+    shipment = shipping.mark_shipped(db, Actor.integration("bench", via="api"), order.ref, carrier="SF",
+                                     tracking_no=number, at=datetime.now(UTC) - timedelta(days=11))
     start = datetime.now(UTC) - timedelta(days=10)
     events = [
         NormalizedEvent(start + timedelta(hours=4 * i), "0", text["event"].format(city=text["cities"][i % 10]),

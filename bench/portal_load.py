@@ -170,8 +170,10 @@ def seed(url: str, background_orders: int) -> dict[str, str]:
     from core.db import Database
     from core.migrate import upgrade
     from core.models import Shipment
+    from core.services.actors import Actor
     from core.services.identity import customer_sessions as sessions
     from core.services.orders import lifecycle as order_service
+    from core.services.orders import shipping
     from core.services.orders.addresses import ShippingAddress
     from core.services.tracking import links as tracking_links
     from core.services.tracking.events import append_events
@@ -196,8 +198,8 @@ def seed(url: str, background_orders: int) -> dict[str, str]:
                    order_service.NewLine(sku="SKU-CUP-010", name="景德镇手绘陶瓷马克杯", quantity=2,
                                          unit_price_minor=8900)]))
         order_service.mark_paid(db, order.ref, paid_minor=order.total_minor, at=placed + timedelta(minutes=5))
-        shipment = order_service.mark_shipped(db, order.ref, carrier="SF", tracking_no=f"SF9{n:011d}",
-                                              actor="warehouse", via="system", at=placed + timedelta(hours=6))
+        shipment = shipping.mark_shipped(db, Actor.integration("warehouse", via="system"), order.ref, carrier="SF",
+                                         tracking_no=f"SF9{n:011d}", at=placed + timedelta(hours=6))
         count = 30 if n == 11 else 4
         events = [NormalizedEvent(placed + timedelta(hours=7 + 3 * k), "0",
                                   f"【杭州市】快件已到达 杭州转运中心，正在分拣，下一站 西湖区营业部（第 {k + 1} 站）",

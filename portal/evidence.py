@@ -6,21 +6,17 @@ from litestar import Request, Response, get
 from litestar.params import FromPath
 from litestar.response import Template
 
-from core.config import Settings
-from core.services.orders import for_customer as customer_orders
 from core.services.tracking import evidence
 from core.services.tracking.evidence_packs import pack_for_download
 from core.web.deps import DB
-from portal.auth import require_phone
+from portal.auth import require_phone, shopper
 
 
 @get("/orders/{ref:str}/evidence.pdf", name="order_evidence", sync_to_thread=True)
 def evidence_pdf(request: Request, db: DB, ref: FromPath[str]) -> Response:
     phone = require_phone(request, db)
-    customer_orders.get_customer_order(db, phone, ref)  # 404 unless this phone owns the order
-    settings: Settings = request.app.state.settings
-    pack = pack_for_download(db, settings, ref, audience="customer", actor=f"customer:{phone}", via="portal",
-                             client_ip=request.client.host if request.client else "")
+    # 404 unless this phone owns the order (checked in the use case, before anything is rendered).
+    pack = pack_for_download(db, request.app.state.settings, shopper(request, phone), ref)
     return Response(
         content=pack.pdf,
         media_type="application/pdf",

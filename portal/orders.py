@@ -23,7 +23,6 @@ from core.services.orders import hurry
 from core.services.orders.address_change import AddressChangeRefused, change_address
 from core.services.orders.addresses import PROVINCES, AddressErrors, address_of
 from core.services.orders.for_customer import FILTER_LABELS, OrderFilter
-from core.services.orders.lifecycle import NOT_YET_SHIPPED
 from core.web.deps import DB
 from core.web.htmx import render, wants_fragment
 from core.web.notify import deliver_soon
@@ -52,7 +51,6 @@ def _order_context(order, **extra) -> dict:  # noqa: ANN001
         "address": address_of(order),
         "expected_delivery": customer_orders.expected_delivery(order),
         "late": customer_orders.is_late(order),
-        "can_change_address": order.status in NOT_YET_SHIPPED,
         "signed_in": True,
         **extra,
     }

@@ -10,7 +10,9 @@ from sqlmodel import select
 
 from core.db import Database
 from core.models import Order, OrderStatus, ServiceTerms, Shipment, SkuStock, TrackingEvent, TrackingTag, Warehouse
+from core.services.actors import Actor
 from core.services.orders import lifecycle as order_service
+from core.services.orders import shipping
 from core.services.orders.addresses import ShippingAddress
 
 _numbers = itertools.count(1)
@@ -81,9 +83,9 @@ def make_order(
 def ship(db: Database, ref: str, *, carrier: str = "SF", tracking_no: str | None = None,
          at: datetime | None = None) -> Shipment:
     """The warehouse hands a paid order to the carrier."""
-    return order_service.mark_shipped(
-        db, ref, carrier=carrier, tracking_no=tracking_no or f"SF{next(_numbers):010d}", actor="warehouse",
-        via="admin", at=at,
+    return shipping.mark_shipped(
+        db, Actor.integration("warehouse", via="admin"), ref, carrier=carrier,
+        tracking_no=tracking_no or f"SF{next(_numbers):010d}", at=at,
     )
 
 

@@ -11,7 +11,9 @@ from sqlmodel import select
 from core.carriers.base import NormalizedEvent
 from core.db import Database
 from core.models import Order, OrderTag, Shipment, SkuStock, Warehouse
+from core.services.actors import Actor
 from core.services.orders import lifecycle as order_service
+from core.services.orders import shipping
 from core.services.tracking.events import append_events
 from core.services.triage.rules import install_default_rules
 from tests.factories import make_order
@@ -47,8 +49,8 @@ def paid_order(db: Database, *, at: datetime, paid_minor: int | None = None, **k
 
 
 def ship(db: Database, ref: str, *, at: datetime, carrier: str = "SF") -> Shipment:
-    return order_service.mark_shipped(db, ref, carrier=carrier, tracking_no=f"{carrier}{next(_tracking):012d}",
-                                      actor="warehouse", via="system", at=at)
+    return shipping.mark_shipped(db, Actor.integration("warehouse", via="system"), ref, carrier=carrier,
+                                 tracking_no=f"{carrier}{next(_tracking):012d}", at=at)
 
 
 def carrier_event(db: Database, shipment: Shipment, *, at: datetime, tag: str = "in_transit",

@@ -26,6 +26,14 @@ class OrderStatus(StrEnum):
     REFUNDED = "refunded"
 
 
+# The parcel has not left the warehouse: the address may still change and the order may be cancelled.
+NOT_YET_SHIPPED = frozenset({OrderStatus.PENDING_PAYMENT, OrderStatus.PAID, OrderStatus.PICKING})
+# Paid and with the warehouse: it can be handed to a carrier, and the shopper may hurry it.
+AWAITING_SHIPMENT = frozenset({OrderStatus.PAID, OrderStatus.PICKING})
+# The carrier has (or had) the parcel: redirecting it is the carrier's business now.
+HANDED_OVER = frozenset({OrderStatus.SHIPPED, OrderStatus.DELIVERED})
+
+
 class Channel(StrEnum):
     TAOBAO = "taobao"
     JD = "jd"
@@ -113,6 +121,28 @@ class Order(SQLModel, table=True):
     @property
     def item_count(self) -> int:
         return sum(line.quantity for line in self.lines)
+
+    # What may happen to the order in its status: the use cases enforce these and the pages
+    # offer only what they allow, so the status sets are written down once, here.
+    @property
+    def can_change_address(self) -> bool:
+        return self.status in NOT_YET_SHIPPED
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.status in NOT_YET_SHIPPED
+
+    @property
+    def can_mark_shipped(self) -> bool:
+        return self.status in AWAITING_SHIPMENT
+
+    @property
+    def can_hurry(self) -> bool:
+        return self.status in AWAITING_SHIPMENT
+
+    @property
+    def is_handed_over(self) -> bool:
+        return self.status in HANDED_OVER
 
 
 class OrderLine(SQLModel, table=True):

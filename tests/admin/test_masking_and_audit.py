@@ -12,8 +12,9 @@ from sqlalchemy import text
 
 from core.carriers.base import NormalizedEvent
 from core.models import Shipment
+from core.services.actors import Actor
 from core.services.audit import log as audit
-from core.services.orders import lifecycle as order_service
+from core.services.orders import shipping
 from core.services.tracking.events import append_events
 from tests.factories import address, make_order
 
@@ -29,8 +30,8 @@ def visible_text(response) -> str:
 def the_order(db, warehouses):
     order = make_order(db, paid=True, warehouse_id=warehouses["HZ"].id,
                        address=address(recipient="李小龙", phone="+86" + FULL_PHONE, street=STREET))
-    shipment = order_service.mark_shipped(db, order.ref, carrier="SF", tracking_no="SF900", actor="t", via="api",
-                                          at=datetime.now(UTC) - timedelta(days=1))
+    shipment = shipping.mark_shipped(db, Actor.integration("t", via="api"), order.ref, carrier="SF", tracking_no="SF900",
+                                     at=datetime.now(UTC) - timedelta(days=1))
     with db.write() as session:
         append_events(session, session.get(Shipment, shipment.id), [NormalizedEvent(
             datetime.now(UTC) - timedelta(hours=3), "0", "【杭州市】已发出", "杭州市", "in_transit", None, "{}")],

@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import select
 
 from core.models import AuditEntry, OutboxMessage
-from core.services.orders import lifecycle as order_service
+from core.services.actors import Actor
+from core.services.orders import shipping
 from tests.admin.conftest import soup
 from tests.factories import make_order
 
@@ -31,8 +32,8 @@ def test_an_edit_is_saved_audited_and_used_for_the_next_message(as_staff, db):
     assert "【好茶铺】" in row.get_text() and "supervisor@shop.test" in row.get_text()
 
     order = make_order(db, paid=True)
-    order_service.mark_shipped(db, order.ref, carrier="SF", tracking_no="SF1000200030", actor="t", via="api",
-                               at=datetime.now(UTC) - timedelta(hours=1))
+    shipping.mark_shipped(db, Actor.integration("t", via="api"), order.ref, carrier="SF", tracking_no="SF1000200030",
+                          at=datetime.now(UTC) - timedelta(hours=1))
     with db.read() as session:
         sent = session.exec(select(OutboxMessage).where(OutboxMessage.event == "shipped")).one()
         entry = session.exec(select(AuditEntry).where(AuditEntry.action == "message_template_update")).one()

@@ -4,8 +4,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from core.services.actors import Actor
 from core.services.identity.permissions import ROLE_PERMISSIONS, Permission, Role
 from core.services.orders import lifecycle as order_service
+from core.services.orders import shipping
 from tests.factories import make_order
 
 
@@ -17,8 +19,8 @@ def order(db, warehouses):
 @pytest.fixture
 def shipped(db, warehouses):
     order = make_order(db, paid=True, warehouse_id=warehouses["HZ"].id)
-    order_service.mark_shipped(db, order.ref, carrier="SF", tracking_no="SF55", actor="t", via="api",
-                               at=datetime.now(UTC) - timedelta(days=1))
+    shipping.mark_shipped(db, Actor.integration("t", via="api"), order.ref, carrier="SF", tracking_no="SF55",
+                          at=datetime.now(UTC) - timedelta(days=1))
     return order
 
 

@@ -21,6 +21,7 @@ from core.errors import TransitionNotAllowed
 from core.models import OrderStatus, WarehouseTask
 from core.services.actors import Actor
 from core.services.orders import lifecycle as order_service
+from core.services.orders import shipping
 from core.services.orders.address_change import AlreadyShipped, change_address
 from core.services.orders.addresses import address_of
 from tests.factories import address, make_order
@@ -51,8 +52,8 @@ def test_address_change_racing_the_hand_off_never_changes_a_shipped_order(db):
     def attempt_ship(n: int, ref: str) -> str:
         start.wait()
         try:
-            order_service.mark_shipped(db, ref, carrier="SF", tracking_no=f"SFRACE{n:04d}", actor="warehouse",
-                                       via="api")
+            shipping.mark_shipped(db, Actor.integration("warehouse", via="api"), ref, carrier="SF",
+                                  tracking_no=f"SFRACE{n:04d}")
         except TransitionNotAllowed:
             return "refused"
         return "shipped"

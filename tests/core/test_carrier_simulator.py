@@ -14,7 +14,9 @@ from core.carriers.base import CarrierUnavailable
 from core.carriers.kuaidi100 import Kuaidi100Client
 from core.config import get_settings
 from core.models import Shipment, TrackingEvent
+from core.services.actors import Actor
 from core.services.orders import lifecycle as order_service
+from core.services.orders import shipping
 from core.services.tracking.evidence import verify_order
 from core.services.tracking.polling import poll_round
 from devservers.carrier import create_simulator
@@ -60,8 +62,8 @@ def client_for(url, attempts=4):
 
 def shipped(db, number, carrier="ZTO"):
     order = make_order(db, paid=True)
-    order_service.mark_shipped(db, order.ref, carrier=carrier, tracking_no=number, actor="wh", via="api",
-                               at=datetime.now(UTC) - timedelta(days=2))
+    shipping.mark_shipped(db, Actor.integration("wh", via="api"), order.ref, carrier=carrier, tracking_no=number,
+                          at=datetime.now(UTC) - timedelta(days=2))
     return order
 
 

@@ -11,7 +11,8 @@ from sqlalchemy import text
 
 from core.carriers.base import NormalizedEvent
 from core.models import Shipment
-from core.services.orders import lifecycle as order_service
+from core.services.actors import Actor
+from core.services.orders import shipping
 from core.services.tracking import evidence
 from core.services.tracking.events import append_events
 from tests.factories import make_order
@@ -28,8 +29,8 @@ def event(hours_ago: int, text_: str, code: str = "0", tag: str = "in_transit") 
 @pytest.fixture
 def order_with_events(db):
     order = make_order(db, paid=True)
-    shipment = order_service.mark_shipped(db, order.ref, carrier="YTO", tracking_no="YT100", actor="wh", via="api",
-                                          at=datetime.now(UTC) - timedelta(days=2))
+    shipment = shipping.mark_shipped(db, Actor.integration("wh", via="api"), order.ref, carrier="YTO",
+                                     tracking_no="YT100", at=datetime.now(UTC) - timedelta(days=2))
     with db.write() as session:
         append_events(session, session.get(Shipment, shipment.id),
                       [event(40, "【杭州市】已揽收", "1", "info_received"), event(30, "【杭州市】已发出"),

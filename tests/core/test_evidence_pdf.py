@@ -13,7 +13,7 @@ from core.models import Shipment
 from core.pdf.evidence import render_evidence
 from core.pdf.signing import sign_pdf
 from core.services.actors import Actor
-from core.services.orders import lifecycle as order_service
+from core.services.orders import shipping
 from core.services.orders.address_change import change_address
 from core.services.tracking import evidence
 from core.services.tracking.events import append_events
@@ -34,8 +34,8 @@ def delivered_order(db):
     order = make_order(db, paid=True)
     change_address(db, SYSTEM, order.ref, {"recipient": "李四", "phone": "13912345678", "province": "上海市",
                                    "city": "上海市", "district": "浦东新区", "street": "张杨路 500 号 1 栋 1201 室"})
-    shipment = order_service.mark_shipped(db, order.ref, carrier="SF", tracking_no="SF7788", actor="wh", via="api",
-                                          at=datetime.now(UTC) - timedelta(days=3))
+    shipment = shipping.mark_shipped(db, Actor.integration("wh", via="api"), order.ref, carrier="SF",
+                                     tracking_no="SF7788", at=datetime.now(UTC) - timedelta(days=3))
     now = datetime.now(UTC)
     with db.write() as session:
         append_events(session, session.get(Shipment, shipment.id), [

@@ -21,6 +21,7 @@ from core.jobs.inprocess import Scheduler
 from core.models import JobRun, Order, OrderStatus, OutboxMessage
 from core.services.actors import Actor
 from core.services.orders import lifecycle as order_service
+from core.services.orders import shipping
 from core.services.orders.address_change import change_address
 from core.services.tracking.evidence import verify_order
 from tests.conftest import fresh_database_url
@@ -34,8 +35,8 @@ SYSTEM = Actor.system(via="test")
 
 def shipped_order(db, *, promised_hours_ago: float):
     order = make_order(db, paid=True)
-    order_service.mark_shipped(db, order.ref, carrier="SF", tracking_no=f"SF{order.id:06d}", actor="t", via="api",
-                               at=datetime.now(UTC) - timedelta(days=3))
+    shipping.mark_shipped(db, Actor.integration("t", via="api"), order.ref, carrier="SF",
+                          tracking_no=f"SF{order.id:06d}", at=datetime.now(UTC) - timedelta(days=3))
     with db.write() as session:
         fresh = session.get(Order, order.id)
         fresh.promised_delivery_by = datetime.now(UTC) - timedelta(hours=promised_hours_ago)
@@ -86,8 +87,8 @@ def test_retention_also_forgets_the_phone_and_address_other_records_picked_up(db
     old = make_order(db, paid=True, phone=phone, customer_email="li.si@example.com")
     change_address(db, Actor.customer(phone), old.ref, {"recipient": "李四", "phone": "13912345678", "province": "浙江省", "city": "杭州市",
                                  "district": "西湖区", "street": "文三路 99 号 7 幢 702 室"})
-    order_service.mark_shipped(db, old.ref, carrier="SF", tracking_no="SF5550001", actor="t", via="api",
-                               at=datetime.now(UTC) - timedelta(days=3))
+    shipping.mark_shipped(db, Actor.integration("t", via="api"), old.ref, carrier="SF", tracking_no="SF5550001",
+                          at=datetime.now(UTC) - timedelta(days=3))
     with db.write() as session:
         order_service.transition(session, order_service.lock_order(session, old.ref), OrderStatus.DELIVERED, actor="carrier",
                                  via="carrier")

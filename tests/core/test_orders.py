@@ -6,7 +6,9 @@ from sqlmodel import select
 from core.carriers.base import NormalizedEvent
 from core.errors import DomainError, InvalidInput, TransitionNotAllowed
 from core.models import AppendOnlyViolation, Customer, Order, OrderStatus, Shipment, TrackingEvent
+from core.services.actors import Actor
 from core.services.orders import lifecycle as order_service
+from core.services.orders import shipping
 from core.services.tracking.events import append_events
 from tests.factories import add_terms, address, make_order
 
@@ -134,16 +136,19 @@ def test_refused_transition_changes_nothing(db):
     assert order_service.get_order(db, order.ref).status == OrderStatus.PENDING_PAYMENT
 
 
+WAREHOUSE = Actor.integration("wh", via="admin")
+
+
 def test_marking_shipped_needs_a_paid_order(db):
     unpaid = make_order(db)
     with pytest.raises(TransitionNotAllowed):
-        order_service.mark_shipped(db, unpaid.ref, carrier="SF", tracking_no="SF1", actor="wh", via="admin")
+        shipping.mark_shipped(db, WAREHOUSE, unpaid.ref, carrier="SF", tracking_no="SF0001")
     paid = make_order(db, paid=True)
-    shipment = order_service.mark_shipped(db, paid.ref, carrier="SF", tracking_no="SF2", actor="wh", via="admin")
+    shipment = shipping.mark_shipped(db, WAREHOUSE, paid.ref, carrier="SF", tracking_no="SF0002")
     order = order_service.get_order(db, paid.ref)
     assert order.status == OrderStatus.SHIPPED
-    assert [s.tracking_no for s in order.shipments] == ["SF2"]
-    assert shipment.tracking_no == "SF2"
+    assert [s.tracking_no for s in order.shipments] == ["SF0002"]
+    assert shipment.tracking_no == "SF0002"
     kinds = [(h.kind, h.via) for h in order.history]
     assert kinds == [("created", "import"), ("status", "import"), ("status", "admin")]
 
@@ -157,7 +162,7 @@ def _event() -> NormalizedEvent:
 
 def test_tracking_events_are_append_only(db):
     order = make_order(db, paid=True)
-    shipment = order_service.mark_shipped(db, order.ref, carrier="ZTO", tracking_no="7001", actor="wh", via="api")
+    shipment = shipping.mark_shipped(db, Actor.integration("wh", via="api"), order.ref, carrier="ZTO", tracking_no="7001")
     with db.write() as session:
         append_events(session, session.get(Shipment, shipment.id), [_event()], source="push")
     with pytest.raises(AppendOnlyViolation), db.write() as session:
@@ -167,3 +172,19 @@ def test_tracking_events_are_append_only(db):
         session.delete(session.exec(select(TrackingEvent)).one())
     with db.read() as session:
         assert session.exec(select(TrackingEvent)).one().raw_text == "【杭州市】快件已到达"
+
+
+@pytest.mark.parametrize(("status", "change_address", "cancel", "mark_shipped", "hurry", "handed_over"), [
+    ("pending_payment", True, True, False, False, False),
+    ("paid", True, True, True, True, False),
+    ("picking", True, True, True, True, False),
+    ("shipped", False, False, False, False, True),
+    ("delivered", False, False, False, False, True),
+    ("cancelled", False, False, False, False, False),
+    ("refunded", False, False, False, False, False),
+])
+def test_what_each_status_allows(status, change_address, cancel, mark_shipped, hurry, handed_over):
+    """One definition for the pages (which offer the action) and the use cases (which enforce it)."""
+    order = Order(status=status)
+    assert (order.can_change_address, order.can_cancel, order.can_mark_shipped, order.can_hurry,
+            order.is_handed_over) == (change_address, cancel, mark_shipped, hurry, handed_over)

@@ -3,8 +3,10 @@
 from sqlmodel import select
 
 from core.models import OrderLine, SkuStock
+from core.services.actors import Actor
 from core.services.orders import for_staff as admin_orders
 from core.services.orders import lifecycle as order_service
+from core.services.orders import shipping
 from tests.factories import add_warehouse, make_order, set_stock
 
 
@@ -20,11 +22,7 @@ def test_paid_reserves_cancel_releases(db):
     assert stock(db, "TEA", warehouse.id).reserved == 0
     order_service.mark_paid(db, order.ref, paid_minor=300)
     assert (stock(db, "TEA", warehouse.id).reserved, stock(db, "TEA", warehouse.id).available) == (3, 7)
-
-    class Staff:
-        email, id = "s@x", 1
-
-    admin_orders.cancel(db, Staff(), order.ref, "客户取消")
+    admin_orders.cancel(db, Actor.system(via="admin"), order.ref, "客户取消")
     assert (stock(db, "TEA", warehouse.id).reserved, stock(db, "TEA", warehouse.id).on_hand) == (0, 10)
 
 
@@ -32,7 +30,7 @@ def test_shipping_takes_the_units_off_the_shelf(db):
     warehouse = add_warehouse(db)
     set_stock(db, "TEA", warehouse.id, on_hand=10)
     order = make_order(db, lines=[("TEA", "龙井", 4, 100)], warehouse_id=warehouse.id, paid=True)
-    order_service.mark_shipped(db, order.ref, carrier="SF", tracking_no="SF1", actor="wh", via="admin")
+    shipping.mark_shipped(db, Actor.integration("wh", via="admin"), order.ref, carrier="SF", tracking_no="SF0001")
     row = stock(db, "TEA", warehouse.id)
     assert (row.on_hand, row.reserved) == (6, 0)
 

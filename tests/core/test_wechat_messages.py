@@ -15,10 +15,11 @@ from sqlmodel import select
 
 from core.db import Database
 from core.models import OutboxMessage, WechatAccessToken, WechatBinding, utcnow
+from core.services.actors import Actor
 from core.services.identity import wechat_login as wechat_service
 from core.services.messaging import delivery
 from core.services.messaging.wechat_tokens import TokenStore, WechatSender
-from core.services.orders import lifecycle as order_service
+from core.services.orders import shipping
 from core.wechat import WechatApiError, WechatClient
 from tests.core.test_notifications import FlakyGateway
 from tests.factories import ALICE_PHONE, BOB_PHONE, make_order
@@ -59,7 +60,7 @@ def outbox(db, **where) -> list[OutboxMessage]:
 
 def shipped_order(db, phone: str = ALICE_PHONE):
     order = make_order(db, paid=True, phone=phone)
-    order_service.mark_shipped(db, order.ref, carrier="ZTO", tracking_no="ZT7700123", actor="wh", via="api")
+    shipping.mark_shipped(db, Actor.integration("wh", via="api"), order.ref, carrier="ZTO", tracking_no="ZT7700123")
     return order
 
 

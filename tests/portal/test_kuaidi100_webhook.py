@@ -6,7 +6,9 @@ from sqlmodel import func, select
 
 from core.config import get_settings
 from core.models import CarrierPush, OrderStatus, TrackingEvent
+from core.services.actors import Actor
 from core.services.orders import lifecycle as order_service
+from core.services.orders import shipping
 from core.services.tracking.evidence import verify_order
 from tests.carriers import entry, push_param, signed_form
 from tests.factories import make_order
@@ -16,8 +18,8 @@ URL = "/webhooks/kuaidi100"
 
 def shipped_order(db, number="SF1000000001"):
     order = make_order(db, paid=True)
-    order_service.mark_shipped(db, order.ref, carrier="SF", tracking_no=number, actor="wh", via="admin",
-                               at=datetime.now(UTC) - timedelta(days=2))
+    shipping.mark_shipped(db, Actor.integration("wh", via="admin"), order.ref, carrier="SF", tracking_no=number,
+                          at=datetime.now(UTC) - timedelta(days=2))
     return order
 
 

@@ -9,13 +9,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func
 from sqlalchemy.orm import selectinload
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from core.config import get_settings
 from core.db import Database
 from core.errors import InvalidInput, NotFound, TransitionNotAllowed
 from core.i18n import N_
 from core.models import Dispute, DisputeAction, DisputeStatus, DisputeType, EvidencePack, Order, Staff, utcnow
+from core.services.actors import Actor
 from core.services.orders import lifecycle as order_service
 
 OPEN_STATES = (DisputeStatus.OPEN, DisputeStatus.EVIDENCE_READY, DisputeStatus.SUBMITTED)
@@ -74,21 +75,21 @@ def get(db: Database, dispute_id: int) -> tuple[Dispute, Order, EvidencePack | N
     return dispute, order, pack
 
 
-def attach_evidence(db: Database, staff: Staff, dispute_id: int, pack: EvidencePack) -> bool:
-    """Attach a pack; True when it is a new version (the chain grew since the last one)."""
-    with db.write() as session:
-        dispute = session.exec(select(Dispute).where(Dispute.id == dispute_id).with_for_update()).first()
-        if dispute is None:
-            raise NotFound(N_("No such dispute."))
-        previous = session.get(EvidencePack, dispute.evidence_pack_id) if dispute.evidence_pack_id else None
-        is_new = previous is None or previous.digest != pack.digest
-        dispute.evidence_pack_id = pack.id
-        if dispute.status == DisputeStatus.OPEN:
-            dispute.status = DisputeStatus.EVIDENCE_READY
-        dispute.updated_at = utcnow()
-        session.add(dispute)
-        session.add(_act(dispute, staff.email, "evidence", digest=pack.digest, events=pack.event_count,
-                         new_version=is_new))
+def attach_evidence(session: Session, actor: Actor, dispute_id: int, pack: EvidencePack) -> bool:
+    """Attach a pack in the caller's transaction; True when it is a new version (the chain grew since the
+    last one). The use case is core.services.disputes.evidence.generate_pack."""
+    dispute = session.exec(select(Dispute).where(Dispute.id == dispute_id).with_for_update()).first()
+    if dispute is None:
+        raise NotFound(N_("No such dispute."))
+    previous = session.get(EvidencePack, dispute.evidence_pack_id) if dispute.evidence_pack_id else None
+    is_new = previous is None or previous.digest != pack.digest
+    dispute.evidence_pack_id = pack.id
+    if dispute.status == DisputeStatus.OPEN:
+        dispute.status = DisputeStatus.EVIDENCE_READY
+    dispute.updated_at = utcnow()
+    session.add(dispute)
+    session.add(_act(dispute, actor.name, "evidence", digest=pack.digest, events=pack.event_count,
+                     new_version=is_new))
     return is_new
 
 

@@ -7,9 +7,15 @@ from dataclasses import dataclass
 from sqlmodel import select
 
 from core.db import Database
+from core.errors import DomainError, NotFound
+from core.i18n import N_
 from core.models import OutboxMessage, utcnow
+from core.services.actors import Actor
+from core.services.audit import trail as audit
+from core.services.identity.permissions import Permission
 from core.services.messaging import wechat_templates as wechat_messages
 from core.services.messaging.outbox import RESENDABLE
+from core.services.orders import lifecycle as order_service
 
 
 @dataclass
@@ -34,14 +40,14 @@ def messages_for_order(db: Database, order_id: int) -> list[SentMessage]:
                         if m.channel == "wechat" and m.body else m.body) for m in rows]
 
 
-def resend(db: Database, order_id: int, message_id: int) -> OutboxMessage:
-    """Queue a dead text or e-mail again (after the gateway or the address was fixed): a fresh round of tries."""
-    from core.errors import DomainError, NotFound
-    from core.i18n import N_
-
+def resend(db: Database, actor: Actor, ref: str, message_id: int) -> OutboxMessage:
+    """Queue a dead text or e-mail of the order again (after the gateway or the address was fixed): a fresh
+    round of tries, audited. Delivery picks it up after the commit."""
+    actor.require(Permission.RESEND_MESSAGE)
     with db.write() as session:
+        order = order_service.lock_for(session, actor, ref)
         message = session.exec(select(OutboxMessage).where(OutboxMessage.id == message_id,
-                                                           OutboxMessage.order_id == order_id)
+                                                           OutboxMessage.order_id == order.id)
                                .with_for_update()).first()
         if message is None:
             raise NotFound(N_("There is no such message."))
@@ -50,4 +56,5 @@ def resend(db: Database, order_id: int, message_id: int) -> OutboxMessage:
         message.status, message.attempts, message.next_attempt_at = "pending", 0, utcnow()
         message.lease_until = None
         session.add(message)
-        return message
+        audit.append(session, actor, "resend_message", order_ref=ref, detail={"message": message_id})
+    return message

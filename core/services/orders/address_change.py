@@ -68,7 +68,7 @@ def change_address(db: Database, actor: Actor, ref: str, raw: dict[str, str], *,
         status = OrderStatus(order.status)
         if status == OrderStatus.CANCELLED:
             raise AlreadyShipped(N_("This order is cancelled; there is no parcel to redirect."))
-        if status not in order_service.NOT_YET_SHIPPED:
+        if not order.can_change_address:
             raise AlreadyShipped(N_("This order has already shipped, so the address can no longer be changed here."))
         if actor.kind == ActorKind.CUSTOMER and _changes_today(session, order.id, now) >= CUSTOMER_CHANGES_PER_DAY:
             raise TooManyAddressChanges(N_("This address was changed %(n)s times in the last 24 hours. Contact us "

@@ -84,7 +84,7 @@ def _assess(session, order, now: datetime) -> HurryAnswer:  # noqa: ANN001
         return HurryAnswer(HurryOutcome.AWAITING_PAYMENT, {})
     if status in (OrderStatus.CANCELLED, OrderStatus.REFUNDED):
         return HurryAnswer(HurryOutcome.CLOSED, {})
-    if status not in (OrderStatus.PAID, OrderStatus.PICKING):
+    if not order.can_hurry:
         return HurryAnswer(HurryOutcome.ALREADY_SHIPPED, {})
     last = session.exec(
         select(OrderHistory)

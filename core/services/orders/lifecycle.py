@@ -34,6 +34,7 @@ from core.models import (
     TrackingTag,
     utcnow,
 )
+from core.models.order import NOT_YET_SHIPPED  # the order's rules; imported from here by older callers
 from core.models.types import MAX_MINOR_UNITS
 from core.services.actors import Actor, ActorKind
 from core.services.identity.customers import get_or_create_customer
@@ -55,11 +56,9 @@ ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.REFUNDED: frozenset(),
 }
 
-# Statuses in which the parcel has not left the warehouse: the address may still change.
 MAX_QUANTITY = 100_000
 EARLIEST_DATE = date(2000, 1, 1)
 PRESALE_AHEAD_DAYS = 366
-NOT_YET_SHIPPED = frozenset({OrderStatus.PENDING_PAYMENT, OrderStatus.PAID, OrderStatus.PICKING})
 
 _CHANNELS = frozenset(Channel)
 
@@ -260,11 +259,16 @@ def lock_for(session: Session, actor: Actor, ref: str) -> Order:
     """lock_order, limited to what the actor may touch: another customer's order, or another
     warehouse's for warehouse staff, is NotFound, checked under the same row lock as the change."""
     order = lock_order(session, ref)
+    require_scope(session, actor, order)
+    return order
+
+
+def require_scope(session: Session, actor: Actor, order: Order) -> None:
+    """NotFound unless the actor may see this order (the rule is Actor.may_see)."""
     owner_phone = session.exec(select(Customer.phone).where(Customer.id == order.customer_id)).first() \
         if actor.kind == ActorKind.CUSTOMER else None
     if not actor.may_see(order, owner_phone):
         raise NotFound(N_("No such order."))
-    return order
 
 
 def lock_order(session: Session, ref: str) -> Order:
@@ -322,7 +326,7 @@ def add_shipment(
     actor: str,
     via: str,
 ) -> Shipment:
-    if OrderStatus(order.status) not in (OrderStatus.PAID, OrderStatus.PICKING):
+    if not order.can_mark_shipped:
         raise TransitionNotAllowed(N_("Only a paid order that has not shipped can be marked shipped."))
     shipment = Shipment(
         order_id=order.id, carrier=carrier, tracking_no=tracking_no.strip(), shipped_at=at,
@@ -344,18 +348,6 @@ def _local(value: datetime) -> str:
 
 def _link(order: Order) -> str:
     return link_url(order, get_settings())
-
-
-def mark_shipped(
-    db: Database, ref: str, *, carrier: str, tracking_no: str, actor: str, via: str, at: datetime | None = None
-) -> Shipment:
-    """The warehouse hands the parcel over. Locks the order so that an address
-    change and the hand-off cannot both succeed."""
-    with db.write() as session:
-        order = lock_order(session, ref)
-        return add_shipment(
-            session, order, carrier=carrier, tracking_no=tracking_no, at=at or utcnow(), actor=actor, via=via
-        )
 
 
 def full_order_options() -> tuple:

@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from core.db import Database
 from core.i18n import N_
 from core.models import EvidenceDownload, EvidencePack, Order, OrderHistory, Shipment, TrackingEvent, utcnow
+from core.services.actors import Actor
 from core.services.tracking import chain
 
 GENERATOR = "orderdesk evidence 1"
@@ -268,10 +269,12 @@ def _cached(db: Database, order_id: int, digest: str, audience: str) -> Evidence
         ).first()
 
 
-def record_download(db: Database, pack: EvidencePack, *, actor: str, via: str, client_ip: str = "") -> None:
-    with db.write() as session:
-        session.add(EvidenceDownload(pack_id=pack.id, order_id=pack.order_id, actor=actor, via=via,
-                                     client_ip=client_ip[:45]))
+def record_download(session: Session, pack: EvidencePack, actor: Actor) -> EvidenceDownload:
+    """Who took the pack, in the caller's transaction (the pack's own log, beside the audit trail)."""
+    download = EvidenceDownload(pack_id=pack.id, order_id=pack.order_id, actor=actor.name, via=actor.via,
+                                client_ip=actor.client_ip[:45])
+    session.add(download)
+    return download
 
 
 def describe_verdict(verdict: Verdict, gettext, tz) -> list[str]:  # noqa: ANN001
