@@ -5,13 +5,14 @@ from datetime import UTC, datetime, timedelta
 
 from bs4 import BeautifulSoup
 
+from core.services.actors import Actor
 from core.services.disputes import cases as disputes
 from tests.factories import make_order
 
 
 def test_board_shows_the_most_urgent_first_and_says_how_many_are_left_out(as_staff, db, cast, monkeypatch):
     now = datetime.now(UTC)
-    admin = cast["admin"]
+    admin = Actor.staff_member(cast["admin"])
     opened = {}
     for label, due in [("later", 5), ("soon", 1), ("closed", 2), ("overdue", None)]:
         order = make_order(db)
@@ -33,7 +34,7 @@ def test_board_shows_the_most_urgent_first_and_says_how_many_are_left_out(as_sta
 
 
 def test_board_filters_count_what_they_match(db, cast):
-    admin = cast["admin"]
+    admin = Actor.staff_member(cast["admin"])
     for kind in ("late", "late", "damaged"):
         disputes.open_dispute(db, admin, make_order(db).ref, kind=kind, claim="……")
     assert disputes.board(db, kind="late").matching == 2

@@ -15,6 +15,7 @@ from sqlmodel import select
 
 from core.config import get_settings
 from core.models import Dispute, DisputeAction, DisputePhoto, ProblemReport
+from core.services.actors import Actor
 from core.services.disputes import problem_reports
 from core.services.disputes.photos import MAX_PHOTO_BYTES, Upload
 from core.services.orders import lifecycle as order_service
@@ -246,7 +247,8 @@ def test_photos_are_removed_when_the_dispute_cannot_be_saved(alice, db, cast, mo
 
     monkeypatch.setattr(problem_reports, "_record", broken)
     with pytest.raises(RuntimeError):
-        problem_reports.report_problem(db, get_photo_storage(get_settings()), phone="+8613800138000", ref=ref, kind="damaged", description="",
+        problem_reports.report_problem(db, Actor.customer("+8613800138000"), ref,
+                                       storage=get_photo_storage(get_settings()), kind="damaged", description="",
                                        uploads=[Upload("a.jpg", jpeg_with_gps())])
     assert stored_files() == before and disputes_of(db, ref) == []
 
@@ -277,7 +279,7 @@ def test_retention_deletes_the_shoppers_photos_and_words_with_the_rest_of_their_
     from core.services.identity.staff import create_staff
 
     agent = create_staff(db, email="agent@shop.test", role="support", password="correct horse battery staple")
-    dispute_service.reply_to_customer(db, agent, dispute.id, "张三您好，已为您补发到文三路 100 号。")
+    dispute_service.reply_to_customer(db, Actor.staff_member(agent), dispute.id, "张三您好，已为您补发到文三路 100 号。")
 
     later = datetime.now(UTC) + timedelta(days=365 * 3 + 30)
     assert retention(db, get_settings(), later).endswith("1 photos deleted")
@@ -333,8 +335,8 @@ def test_two_reports_sent_at_the_same_moment_end_in_one_dispute(db, cast):
 
     def send(n: int):  # noqa: ANN202
         start.wait()
-        return problem_reports.report_problem(db, storage, phone="+8613800138000", ref=ref, kind="not_received",
-                                              description=f"tab {n}", uploads=[])
+        return problem_reports.report_problem(db, Actor.customer("+8613800138000"), ref, storage=storage,
+                                              kind="not_received", description=f"tab {n}", uploads=[])
 
     with ThreadPoolExecutor(2) as pool:
         outcomes = list(pool.map(send, range(2)))

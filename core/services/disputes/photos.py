@@ -12,8 +12,10 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from core.errors import InvalidInput
+from core.errors import InvalidInput, NotFound
 from core.i18n import N_
+from core.models import DisputePhoto
+from core.storage import PhotoNotFound, PhotoStorage
 
 MAX_PHOTOS = 6
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
@@ -97,3 +99,17 @@ def prepare_all(uploads: list[Upload]) -> list[PreparedPhoto]:
     if len(uploads) > MAX_PHOTOS:
         raise InvalidInput("photos", N_("At most %(n)s photos, please."), n=MAX_PHOTOS)
     return [prepare(u) for u in uploads]
+
+
+@dataclass(frozen=True)
+class ShownPhoto:
+    content: bytes
+    media_type: str
+
+
+def photo_from(storage: PhotoStorage, photo: DisputePhoto) -> ShownPhoto:
+    """The stored bytes of a photo whose row the caller found in scope; gone from the store is a 404."""
+    try:
+        return ShownPhoto(content=storage.get(photo.storage_key), media_type=photo.media_type)
+    except PhotoNotFound:
+        raise NotFound(N_("No such photo.")) from None
