@@ -20,7 +20,7 @@ from core.services.disputes import problem_reports
 from core.services.disputes.photos import MAX_PHOTO_BYTES, Upload
 from core.services.orders import lifecycle as order_service
 from core.storage import get_photo_storage
-from tests.factories import make_order, ship
+from tests.factories import ALICE_PHONE, make_order, ship
 from tests.photos import jpeg_with_gps, png_bytes
 from tests.portal.pages import HTMX, csrf_token, is_fragment, soup, text, texts
 
@@ -251,6 +251,43 @@ def test_photos_are_removed_when_the_dispute_cannot_be_saved(alice, db, cast, mo
                                        storage=get_photo_storage(get_settings()), kind="damaged", description="",
                                        uploads=[Upload("a.jpg", jpeg_with_gps())])
     assert stored_files() == before and disputes_of(db, ref) == []
+
+
+def test_a_report_whose_history_line_cannot_be_written_leaves_no_dispute_no_rows_and_no_photos(alice, db, cast):
+    """The dispute, the report, its photos' rows and the order's history are one transaction: an INSERT
+    refused at the end of it (the history line) takes the others with it, and the stored photos go."""
+    from sqlalchemy import event
+
+    from core.models import OrderHistory
+
+    ref = cast.alice_delivered.ref
+    before = stored_files()
+
+    def refuse(*_args) -> None:  # noqa: ANN002
+        raise RuntimeError("history insert refused")
+
+    event.listen(OrderHistory, "before_insert", refuse)
+    try:
+        with pytest.raises(RuntimeError, match="history insert refused"):
+            problem_reports.report_problem(db, Actor.customer("+86" + ALICE_PHONE), ref,
+                                           storage=get_photo_storage(get_settings()), kind="damaged",
+                                           description="碎了", uploads=[Upload("a.jpg", jpeg_with_gps())])
+    finally:
+        event.remove(OrderHistory, "before_insert", refuse)
+    assert disputes_of(db, ref) == [] and stored_files() == before
+    with db.read() as session:
+        assert session.exec(select(ProblemReport)).all() == [] and session.exec(select(DisputePhoto)).all() == []
+
+
+def test_a_shopper_cannot_report_on_another_customers_order_through_the_use_case(db, cast):
+    from core.errors import NotFound
+    from tests.factories import BOB_PHONE
+
+    with pytest.raises(NotFound):
+        problem_reports.report_problem(db, Actor.customer("+86" + BOB_PHONE), cast.alice_delivered.ref,
+                                       storage=get_photo_storage(get_settings()), kind="not_received",
+                                       description="", uploads=[])
+    assert disputes_of(db, cast.alice_delivered.ref) == []
 
 
 def test_a_request_over_the_total_limit_is_refused_with_a_clear_page_and_nothing_saved(alice, db, cast):
