@@ -49,7 +49,7 @@ def open_dispute(request: Request, db: DB, ref: FromPath[str], data: URLEncodedB
 def _dispute_page(request: Request, db, dispute_id: int, *, status_code: int = 200, error: str | None = None,  # noqa: ANN001
                   reply_error: str | None = None, reply_value: str = "") -> Template:
     actor = staff_actor(request)
-    case = case_file.case_file(db, actor, dispute_id)
+    case = case_file.for_staff(db, actor, dispute_id)
     settings: Settings = request.app.state.settings
     verdict = evidence.analyse(case.order)
     return Template(template_name="admin/dispute.html", status_code=status_code, context={

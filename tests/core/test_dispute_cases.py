@@ -166,7 +166,7 @@ def test_another_warehouse_cannot_reach_the_dispute_and_nothing_is_written(db, d
     with pytest.raises(NotFound):
         disputes.open_dispute(db, other_warehouse, written_order_ref(db, dispute.id), kind="late", claim="慢")
     with pytest.raises(NotFound):
-        case_file.case_file(db, other_warehouse, dispute.id)
+        case_file.for_staff(db, other_warehouse, dispute.id)
     assert written(db, dispute.id) == before
     with db.read() as session:
         assert len(session.exec(select(Dispute)).all()) == 1
@@ -180,7 +180,7 @@ def test_the_orders_own_warehouse_may_act_once_allowed(db, dispute, hangzhou, wa
 
 
 def written_order_ref(db, dispute_id: int) -> str:  # noqa: ANN001
-    return case_file.case_file(db, Actor.system(), dispute_id).order.ref
+    return case_file.for_staff(db, Actor.system(), dispute_id).order.ref
 
 
 def test_a_role_without_the_permission_cannot_act_even_without_the_route_guard(db, dispute):
@@ -213,7 +213,7 @@ def reported_photo(db, hangzhou):
     outcome = problem_reports.report_problem(
         db, Actor.customer("+86" + ALICE_PHONE), order.ref, storage=get_photo_storage(get_settings()),
         kind="damaged", description="碎了", uploads=[Upload("a.jpg", jpeg_with_gps())])
-    ((_, (photo,)),) = case_file.case_file(db, Actor.system(), outcome.dispute_id).reports
+    ((_, (photo,)),) = case_file.for_staff(db, Actor.system(), outcome.dispute_id).reports
     return order, outcome.dispute_id, photo.id
 
 

@@ -54,7 +54,8 @@ def _in_scope(actor: Actor, order: Order | None) -> Order:
     return order
 
 
-def case_file(db: Database, actor: Actor, dispute_id: int) -> CaseFile:
+def for_staff(db: Database, actor: Actor, dispute_id: int) -> CaseFile:
+    """The dispute page's read; a dispute on an order beyond the actor's scope is not found."""
     with db.read() as session:
         dispute = session.exec(
             select(Dispute).where(Dispute.id == dispute_id).options(selectinload(Dispute.actions))
