@@ -23,10 +23,10 @@ from core.services.disputes.photos import MAX_PHOTO_BYTES, MAX_PHOTOS, Upload
 from core.services.disputes.problem_reports import ReportErrors, TooManyReports
 from core.services.orders import for_customer as customer_orders
 from core.services.tracking.evidence_packs import build_pack
-from core.storage import PhotoNotFound, get_photo_storage
+from core.storage import get_photo_storage
 from core.web.deps import DB
 from core.web.htmx import render, wants_fragment
-from portal.auth import require_phone
+from portal.auth import require_phone, shopper
 
 # Room for every photo at its limit plus the text fields; each file is checked on its own.
 REPORT_BODY_LIMIT = MAX_PHOTOS * MAX_PHOTO_BYTES + 1024 * 1024
@@ -70,18 +70,19 @@ def _uploads(data: dict[str, Any]) -> list[Upload]:
 def problem_submit(request: Request, db: DB, ref: FromPath[str],
                    data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]) -> Response:
     phone = require_phone(request, db)
-    order = customer_orders.get_customer_order(db, phone, ref)
     values = {"kind": str(data.get("kind", "")), "description": str(data.get("description", ""))}
     settings: Settings = request.app.state.settings
     try:
         outcome = problem_reports.report_problem(
-            db, get_photo_storage(settings), phone=phone, ref=ref, kind=values["kind"],
+            db, shopper(request, phone), ref, storage=get_photo_storage(settings), kind=values["kind"],
             description=values["description"], uploads=_uploads(data),
             evidence_pack=lambda r: build_pack(db, settings, r, audience="masked"))
     except ReportErrors as exc:
-        return _form(request, order, values, errors=exc.translated_errors(), status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+        return _form(request, customer_orders.get_customer_order(db, phone, ref), values,
+                     errors=exc.translated_errors(), status_code=HTTP_422_UNPROCESSABLE_ENTITY)
     except TooManyReports as exc:
-        return _form(request, order, values, refusal=exc.translated(), status_code=HTTP_429_TOO_MANY_REQUESTS)
+        return _form(request, customer_orders.get_customer_order(db, phone, ref), values, refusal=exc.translated(),
+                     status_code=HTTP_429_TOO_MANY_REQUESTS)
     if wants_fragment(request):
         fresh = customer_orders.get_customer_order(db, phone, ref)
         return Template(template_name="portal/_problem_done.html", context={
@@ -92,12 +93,7 @@ def problem_submit(request: Request, db: DB, ref: FromPath[str],
 @get("/orders/{ref:str}/photos/{photo_id:int}", name="order_problem_photo", sync_to_thread=True)
 def problem_photo(request: Request, db: DB, ref: FromPath[str], photo_id: FromPath[int]) -> Response:
     phone = require_phone(request, db)
-    photo = problem_reports.photo_for_customer(db, phone, ref, photo_id)
-    try:
-        content = get_photo_storage(request.app.state.settings).get(photo.storage_key)
-    except PhotoNotFound:
-        from core.errors import NotFound
-
-        raise NotFound("No such photo.") from None
-    return Response(content=content, media_type=photo.media_type,
+    photo = problem_reports.customer_photo(db, shopper(request, phone), ref, photo_id,
+                                           storage=get_photo_storage(request.app.state.settings))
+    return Response(content=photo.content, media_type=photo.media_type,
                     headers={"Cache-Control": "private, no-store", "Content-Disposition": "inline"})

@@ -13,6 +13,7 @@ from sqlmodel import select
 
 from core.config import get_settings
 from core.models import AuditEntry, OutboxMessage
+from core.services.actors import Actor
 from core.services.disputes import problem_reports
 from core.services.disputes.photos import Upload
 from core.services.tracking.evidence_packs import build_pack
@@ -31,7 +32,7 @@ def reported(db, warehouses):
     deliver(db, order.ref, at=datetime.now(UTC) - timedelta(days=1))
     settings = get_settings()
     outcome = problem_reports.report_problem(
-        db, get_photo_storage(settings), phone="+86" + ALICE_PHONE, ref=order.ref, kind="damaged",
+        db, Actor.customer("+86" + ALICE_PHONE), order.ref, storage=get_photo_storage(settings), kind="damaged",
         description="杯子碎了", uploads=[Upload("IMG_1.jpg", jpeg_with_gps())],
         evidence_pack=lambda ref: build_pack(db, settings, ref, audience="masked"))
     return order, outcome.dispute_id

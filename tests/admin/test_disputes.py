@@ -5,13 +5,14 @@ from datetime import UTC, datetime, timedelta
 
 from bs4 import BeautifulSoup
 
+from core.services.actors import Actor
 from core.services.disputes import cases as disputes
 from tests.factories import make_order
 
 
 def test_board_shows_the_most_urgent_first_and_says_how_many_are_left_out(as_staff, db, cast, monkeypatch):
     now = datetime.now(UTC)
-    admin = cast["admin"]
+    admin = Actor.staff_member(cast["admin"])
     opened = {}
     for label, due in [("later", 5), ("soon", 1), ("closed", 2), ("overdue", None)]:
         order = make_order(db)
@@ -33,10 +34,45 @@ def test_board_shows_the_most_urgent_first_and_says_how_many_are_left_out(as_sta
 
 
 def test_board_filters_count_what_they_match(db, cast):
-    admin = cast["admin"]
+    admin = Actor.staff_member(cast["admin"])
     for kind in ("late", "late", "damaged"):
         disputes.open_dispute(db, admin, make_order(db).ref, kind=kind, claim="……")
     assert disputes.board(db, kind="late").matching == 2
     assert disputes.board(db, status="open").matching == 3
     assert disputes.board(db, status="open", kind="damaged").matching == 1
     assert disputes.board(db, status="won").matching == 0
+
+
+def test_a_due_day_on_the_form_makes_the_dispute_due_at_18_00_that_day(as_staff, db, cast):
+    from zoneinfo import ZoneInfo
+
+    from core.models import Dispute
+
+    shanghai = ZoneInfo("Asia/Shanghai")
+    order = make_order(db, paid=True)
+    client = as_staff("support")
+    day = datetime.now(shanghai).date() + timedelta(days=4)
+    opened = client.post(f"/admin/orders/{order.ref}/disputes", follow_redirects=False, data={
+        "kind": "late", "claim": "太慢了", "due_on": day.isoformat(), "_csrf_token": client.csrf})
+    assert opened.status_code == 303
+    dispute_id = int(opened.headers["location"].rsplit("/", 1)[1])
+    with db.read() as session:
+        due = session.get(Dispute, dispute_id).due_at
+    assert due.astimezone(shanghai) == datetime(day.year, day.month, day.day, 18, 0, tzinfo=shanghai)
+
+    client.get("/lang/en")
+    past = client.post(f"/admin/orders/{order.ref}/disputes", data={
+        "kind": "late", "claim": "太慢了", "due_on": (day - timedelta(days=30)).isoformat(), "_csrf_token": client.csrf})
+    assert past.status_code == 422
+    assert "The due date must be in the future." in BeautifulSoup(past.text, "html.parser").get_text(" ", strip=True)
+
+
+def test_warehouse_staff_see_their_warehouses_dispute_and_get_404_for_another(as_staff, db, cast, warehouses):
+    support = Actor.staff_member(cast["support"])
+    ours = disputes.open_dispute(db, support, make_order(db, paid=True, warehouse_id=warehouses["HZ"].id).ref,
+                                 kind="late", claim="太慢了")
+    theirs = disputes.open_dispute(db, support, make_order(db, paid=True, warehouse_id=warehouses["GZ"].id).ref,
+                                   kind="late", claim="太慢了")
+    hangzhou = as_staff("warehouse")
+    assert hangzhou.get(f"/admin/disputes/{ours.id}").status_code == 200
+    assert hangzhou.get(f"/admin/disputes/{theirs.id}").status_code == 404

@@ -161,7 +161,7 @@ def test_delivered_order_with_an_open_not_received_dispute(db, hz, agent):
     carrier_event(db, parcel, at=NOW - 30 * H, tag="delivered", text="已签收")
     scan(db, NOW)
     assert open_tags(db) == []
-    disputes.open_dispute(db, agent, order.ref, kind="not_received", claim="客户称未收到", now=NOW)
+    disputes.open_dispute(db, Actor.staff_member(agent), order.ref, kind="not_received", claim="客户称未收到", now=NOW)
     scan(db, NOW)
     assert [t.rule_code for t in open_tags(db)] == ["logistics_delivered_not_received"]
 

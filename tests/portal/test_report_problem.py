@@ -15,11 +15,12 @@ from sqlmodel import select
 
 from core.config import get_settings
 from core.models import Dispute, DisputeAction, DisputePhoto, ProblemReport
+from core.services.actors import Actor
 from core.services.disputes import problem_reports
 from core.services.disputes.photos import MAX_PHOTO_BYTES, Upload
 from core.services.orders import lifecycle as order_service
 from core.storage import get_photo_storage
-from tests.factories import make_order, ship
+from tests.factories import ALICE_PHONE, make_order, ship
 from tests.photos import jpeg_with_gps, png_bytes
 from tests.portal.pages import HTMX, csrf_token, is_fragment, soup, text, texts
 
@@ -246,9 +247,47 @@ def test_photos_are_removed_when_the_dispute_cannot_be_saved(alice, db, cast, mo
 
     monkeypatch.setattr(problem_reports, "_record", broken)
     with pytest.raises(RuntimeError):
-        problem_reports.report_problem(db, get_photo_storage(get_settings()), phone="+8613800138000", ref=ref, kind="damaged", description="",
+        problem_reports.report_problem(db, Actor.customer("+8613800138000"), ref,
+                                       storage=get_photo_storage(get_settings()), kind="damaged", description="",
                                        uploads=[Upload("a.jpg", jpeg_with_gps())])
     assert stored_files() == before and disputes_of(db, ref) == []
+
+
+def test_a_report_whose_history_line_cannot_be_written_leaves_no_dispute_no_rows_and_no_photos(alice, db, cast):
+    """The dispute, the report, its photos' rows and the order's history are one transaction: an INSERT
+    refused at the end of it (the history line) takes the others with it, and the stored photos go."""
+    from sqlalchemy import event
+
+    from core.models import OrderHistory
+
+    ref = cast.alice_delivered.ref
+    before = stored_files()
+
+    def refuse(*_args) -> None:  # noqa: ANN002
+        raise RuntimeError("history insert refused")
+
+    event.listen(OrderHistory, "before_insert", refuse)
+    try:
+        with pytest.raises(RuntimeError, match="history insert refused"):
+            problem_reports.report_problem(db, Actor.customer("+86" + ALICE_PHONE), ref,
+                                           storage=get_photo_storage(get_settings()), kind="damaged",
+                                           description="碎了", uploads=[Upload("a.jpg", jpeg_with_gps())])
+    finally:
+        event.remove(OrderHistory, "before_insert", refuse)
+    assert disputes_of(db, ref) == [] and stored_files() == before
+    with db.read() as session:
+        assert session.exec(select(ProblemReport)).all() == [] and session.exec(select(DisputePhoto)).all() == []
+
+
+def test_a_shopper_cannot_report_on_another_customers_order_through_the_use_case(db, cast):
+    from core.errors import NotFound
+    from tests.factories import BOB_PHONE
+
+    with pytest.raises(NotFound):
+        problem_reports.report_problem(db, Actor.customer("+86" + BOB_PHONE), cast.alice_delivered.ref,
+                                       storage=get_photo_storage(get_settings()), kind="not_received",
+                                       description="", uploads=[])
+    assert disputes_of(db, cast.alice_delivered.ref) == []
 
 
 def test_a_request_over_the_total_limit_is_refused_with_a_clear_page_and_nothing_saved(alice, db, cast):
@@ -279,7 +318,7 @@ def test_retention_deletes_the_shoppers_photos_and_words_with_the_rest_of_their_
 
     agent = create_staff(db, Actor.system(via="test"), email="agent@shop.test", role="support",
                          password="correct horse battery staple")
-    dispute_service.reply_to_customer(db, agent, dispute.id, "张三您好，已为您补发到文三路 100 号。")
+    dispute_service.reply_to_customer(db, Actor.staff_member(agent), dispute.id, "张三您好，已为您补发到文三路 100 号。")
 
     later = datetime.now(UTC) + timedelta(days=365 * 3 + 30)
     assert retention(db, get_settings(), later).endswith("1 photos deleted")
@@ -335,8 +374,8 @@ def test_two_reports_sent_at_the_same_moment_end_in_one_dispute(db, cast):
 
     def send(n: int):  # noqa: ANN202
         start.wait()
-        return problem_reports.report_problem(db, storage, phone="+8613800138000", ref=ref, kind="not_received",
-                                              description=f"tab {n}", uploads=[])
+        return problem_reports.report_problem(db, Actor.customer("+8613800138000"), ref, storage=storage,
+                                              kind="not_received", description=f"tab {n}", uploads=[])
 
     with ThreadPoolExecutor(2) as pool:
         outcomes = list(pool.map(send, range(2)))

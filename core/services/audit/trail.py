@@ -50,14 +50,3 @@ def append(session: Session, actor: Actor, action: str, *, order_ref: str | None
     entry.entry_hash = link(prev, entry)
     session.add(entry)
     return entry
-
-
-def record(db, *, staff, action: str, order_ref: str | None = None, detail: dict | None = None,  # noqa: ANN001
-           client_ip: str = "") -> AuditEntry:
-    """TEMPORARY while controllers move their audit entries into their use cases: removed before merge."""
-    from core.services.actors import ActorKind
-
-    actor = Actor.staff_member(staff, client_ip=client_ip) if staff is not None \
-        else Actor(ActorKind.SYSTEM, "system", "admin", client_ip[:45])
-    with db.write() as session:
-        return append(session, actor, action, order_ref=order_ref, detail=detail)

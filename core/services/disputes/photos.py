@@ -13,8 +13,10 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from core.errors import InvalidInput
+from core.errors import InvalidInput, NotFound
 from core.i18n import N_
+from core.models import DisputePhoto
+from core.storage import PhotoNotFound, PhotoStorage
 
 MAX_PHOTOS = 6
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
@@ -150,3 +152,17 @@ def prepare_all(uploads: list[Upload]) -> list[PreparedPhoto]:
     if sum(p.cost for p in probed) > MAX_REPORT_DECODE_PIXELS:
         raise InvalidInput("photos", N_("These photos are too large together. Send fewer or smaller photos."))
     return [_decode(p) for p in probed]
+
+
+@dataclass(frozen=True)
+class ShownPhoto:
+    content: bytes
+    media_type: str
+
+
+def photo_from(storage: PhotoStorage, photo: DisputePhoto) -> ShownPhoto:
+    """The stored bytes of a photo whose row the caller found in scope; gone from the store is a 404."""
+    try:
+        return ShownPhoto(content=storage.get(photo.storage_key), media_type=photo.media_type)
+    except PhotoNotFound:
+        raise NotFound(N_("No such photo.")) from None

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from core.db import Database
 from core.errors import DomainError, NotFound
@@ -33,8 +33,9 @@ from core.models import (
     ProblemReport,
     utcnow,
 )
+from core.services.actors import Actor, ActorKind, Forbidden
 from core.services.disputes.cases import DEFAULT_DUE, OPEN_STATES
-from core.services.disputes.photos import MAX_PHOTOS, PreparedPhoto, Upload, prepare_all
+from core.services.disputes.photos import MAX_PHOTOS, PreparedPhoto, ShownPhoto, Upload, photo_from, prepare_all
 from core.services.orders import for_customer as customer_orders
 from core.services.orders import lifecycle as order_service
 from core.storage import PhotoStorage
@@ -44,6 +45,8 @@ logger = logging.getLogger("orderdesk.problem_reports")
 REPORT_KINDS = (DisputeType.NOT_RECEIVED, DisputeType.DAMAGED, DisputeType.WRONG_ITEM, DisputeType.LATE)
 DAILY_LIMIT = 10
 MAX_DESCRIPTION = 2000
+# How the shopper appears in the dispute's timeline and the order's history: as "the customer",
+# whatever their Actor's name (the staff's dispute page shows this word).
 CUSTOMER_ACTOR = "customer"
 # No complaint about an order that was never paid or was undone.
 _NOTHING_TO_REPORT = (OrderStatus.PENDING_PAYMENT, OrderStatus.CANCELLED, OrderStatus.REFUNDED)
@@ -122,32 +125,37 @@ def _validate(order: Order, kind: str, description: str, uploads: list[Upload],
     return chosen, description, photos
 
 
-def _reports_since(session, customer_id: int, since: datetime) -> int:  # noqa: ANN001
+def _reports_since(session: Session, customer_id: int, since: datetime) -> int:
     return session.exec(select(func.count()).select_from(ProblemReport)
                         .where(ProblemReport.customer_id == customer_id, ProblemReport.created_at > since)).one()
 
 
 def report_problem(
     db: Database,
-    storage: PhotoStorage,
-    *,
-    phone: str,
+    actor: Actor,
     ref: str,
+    *,
+    storage: PhotoStorage,
     kind: str,
     description: str,
     uploads: list[Upload],
     evidence_pack: Callable[[str], EvidencePack | None] | None = None,
     now: datetime | None = None,
 ) -> ReportOutcome:
-    """Validate everything first, then write the photos, then the dispute in one
-    transaction; if that transaction fails the photos are deleted again."""
+    """The shopper's report: one transaction writes the dispute (or adds to the open one), the report,
+    its photos' rows and the order's history, after the shopper's scope is checked again under the
+    order's lock.
+
+    Everything slow happens before it, outside any write transaction: the photos are decoded and
+    re-encoded (CPU), the evidence pack is built, the photos are put in the store. If the
+    transaction fails, the stored photos are deleted again."""
+    if actor.kind != ActorKind.CUSTOMER:
+        raise Forbidden(N_("No such order."))
     now = now or utcnow()
-    order = customer_orders.get_customer_order(db, phone, ref)  # another customer's order: NotFound
+    order = customer_orders.get_customer_order(db, actor.customer_phone, ref)  # another customer's order: NotFound
     # The limit first: a shopper over it must not make the server decode six photos for a 429.
     with db.read() as session:
-        if _reports_since(session, order.customer_id, now - timedelta(days=1)) >= DAILY_LIMIT:
-            raise TooManyReports(N_("You have sent %(n)s reports today. Please wait a day or contact us."),
-                                 n=DAILY_LIMIT)
+        _refuse_over_the_limit(session, order.customer_id, now)
     chosen, description, photos = _validate(order, kind, description, uploads, now)
     pack = None
     if evidence_pack is not None and order.shipments:
@@ -163,7 +171,7 @@ def report_problem(
             key = f"disputes/{order.id}/{uuid.uuid4().hex}.jpg"
             storage.put(key, photo.data, photo.media_type)
             stored.append((key, photo))
-        outcome = _record(db, order, chosen, description, stored, pack, now)
+        outcome = _record(db, actor, ref, chosen, description, stored, pack, now)
     except BaseException:
         for key, _ in stored:
             try:
@@ -174,14 +182,18 @@ def report_problem(
     return outcome
 
 
-def _record(db: Database, order: Order, kind: DisputeType, description: str,
+def _refuse_over_the_limit(session: Session, customer_id: int, now: datetime) -> None:
+    if _reports_since(session, customer_id, now - timedelta(days=1)) >= DAILY_LIMIT:
+        raise TooManyReports(N_("You have sent %(n)s reports today. Please wait a day or contact us."),
+                             n=DAILY_LIMIT)
+
+
+def _record(db: Database, actor: Actor, ref: str, kind: DisputeType, description: str,
             stored: list[tuple[str, PreparedPhoto]], pack: EvidencePack | None, now: datetime) -> ReportOutcome:
     with db.write() as session:
-        locked = order_service.lock_order(session, order.ref)
+        locked = order_service.lock_for(session, actor, ref)
         # Again under the order's lock: two tabs submitting at once do not both pass.
-        if _reports_since(session, locked.customer_id, now - timedelta(days=1)) >= DAILY_LIMIT:
-            raise TooManyReports(N_("You have sent %(n)s reports today. Please wait a day or contact us."),
-                                 n=DAILY_LIMIT)
+        _refuse_over_the_limit(session, locked.customer_id, now)
         dispute = session.exec(
             select(Dispute).where(Dispute.order_id == locked.id, Dispute.kind == kind.value,
                                   Dispute.status.in_(OPEN_STATES))
@@ -201,7 +213,7 @@ def _record(db: Database, order: Order, kind: DisputeType, description: str,
             session.add(DisputePhoto(dispute_id=dispute.id, report_id=report.id, storage_key=key,
                                      media_type=photo.media_type, size_bytes=len(photo.data), width=photo.width,
                                      height=photo.height, original_name=photo.original_name, created_at=now))
-        detail = {"report": report.id, "photos": len(stored), "via": "portal"}
+        detail = {"report": report.id, "photos": len(stored), "via": actor.via}
         if merged:
             session.add(_action(dispute, "customer_report", now, **detail))
         else:
@@ -215,7 +227,7 @@ def _record(db: Database, order: Order, kind: DisputeType, description: str,
                                 new_version=previous is None or previous.digest != pack.digest))
         dispute.updated_at = now
         session.add(dispute)
-        order_service.record(session, locked, "problem_reported", actor=CUSTOMER_ACTOR, via="portal", at=now,
+        order_service.record(session, locked, "problem_reported", actor=CUSTOMER_ACTOR, via=actor.via, at=now,
                              detail={"dispute": dispute.id, "kind": kind.value, "merged": merged})
         dispute_id = dispute.id
     return ReportOutcome(dispute_id=dispute_id, merged=merged, photos=len(stored))
@@ -226,7 +238,7 @@ def _action(dispute: Dispute, kind: str, at: datetime, **detail: object) -> Disp
                          detail=json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str))
 
 
-def forget_customer_content(session, order_ids: list[int]) -> list[str]:  # noqa: ANN001
+def forget_customer_content(session: Session, order_ids: list[int]) -> list[str]:
     """Retention: the shopper's words and photos of these orders go (a parcel photo often
     shows the label: name, phone, address). Deletes the rows in the caller's transaction
     and returns the storage keys to delete once it has committed."""
@@ -296,40 +308,21 @@ def cases_for_order(db: Database, order_id: int) -> list[CustomerCase]:
     return sorted(cases.values(), key=lambda c: c.dispute.created_at, reverse=True)
 
 
-def photo_for_customer(db: Database, phone: str, ref: str, photo_id: int) -> DisputePhoto:
-    """The photo, if it belongs to a case on this order and `phone` owns the order."""
+def customer_photo(db: Database, actor: Actor, ref: str, photo_id: int, *, storage: PhotoStorage) -> ShownPhoto:
+    """One of the shopper's own photos: it belongs to a case on this order and the actor owns the order."""
+    if actor.kind != ActorKind.CUSTOMER:
+        raise NotFound(N_("No such photo."))
     with db.read() as session:
         photo = session.exec(
             select(DisputePhoto)
             .join(Dispute, Dispute.id == DisputePhoto.dispute_id)
             .join(Order, Order.id == Dispute.order_id)
             .join(Customer, Customer.id == Order.customer_id)
-            .where(DisputePhoto.id == photo_id, Order.ref == ref, Customer.phone == phone)
+            .where(DisputePhoto.id == photo_id, Order.ref == ref, Customer.phone == actor.customer_phone)
         ).first()
     if photo is None:
         raise NotFound(N_("No such photo."))
-    return photo
-
-
-def photos_of_dispute(db: Database, dispute_id: int) -> list[DisputePhoto]:
-    with db.read() as session:
-        return list(session.exec(select(DisputePhoto).where(DisputePhoto.dispute_id == dispute_id)
-                                 .order_by(DisputePhoto.id)).all())
-
-
-def reports_of_dispute(db: Database, dispute_id: int) -> list[ProblemReport]:
-    with db.read() as session:
-        return list(session.exec(select(ProblemReport).where(ProblemReport.dispute_id == dispute_id)
-                                 .order_by(ProblemReport.id)).all())
-
-
-def photo_of_dispute(db: Database, dispute_id: int, photo_id: int) -> DisputePhoto:
-    with db.read() as session:
-        photo = session.exec(select(DisputePhoto).where(DisputePhoto.id == photo_id,
-                                                        DisputePhoto.dispute_id == dispute_id)).first()
-    if photo is None:
-        raise NotFound(N_("No such photo."))
-    return photo
+    return photo_from(storage, photo)
 
 
 __all__ = ["MAX_PHOTOS", "REPORT_KINDS", "ReportErrors", "TooManyReports", "cases_for_order", "offered_kinds",

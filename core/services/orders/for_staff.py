@@ -17,7 +17,7 @@ from core.config import get_settings
 from core.db import Database
 from core.errors import DomainError, InvalidInput, TransitionNotAllowed
 from core.i18n import N_
-from core.models import Carrier, Channel, Customer, Order, OrderNote, OrderStatus, Shipment, Staff, Warehouse, utcnow
+from core.models import Carrier, Channel, Customer, Order, OrderNote, OrderStatus, Shipment, Warehouse, utcnow
 from core.paging import clamp_page
 from core.phones import normalize_phone
 from core.services.actors import Actor
@@ -206,12 +206,6 @@ def order_page(db: Database, actor: Actor, ref: str) -> StaffOrderPage:
     with db.read() as session:
         order, notes = _page(session, actor, ref)
     return StaffOrderPage(order=order, notes=notes)
-
-
-def get_for_staff(db: Database, staff: Staff, ref: str) -> tuple[Order, list[OrderNote]]:
-    """order_page for the dispute pages, which still hold a Staff row (until their use cases check scope)."""
-    page = order_page(db, Actor.staff_member(staff), ref)
-    return page.order, page.notes
 
 
 def add_note(db: Database, actor: Actor, ref: str, body: str) -> OrderNote:
