@@ -11,6 +11,7 @@ import pytest
 from sqlmodel import select
 
 from core.models import AuditEntry, Dispute, EvidenceDownload, EvidencePack
+from core.services.actors import Actor
 from core.services.disputes import cases as disputes
 from tests.factories import deliver, make_order, ship
 
@@ -19,7 +20,7 @@ def delivered_dispute(db, cast, warehouse) -> tuple[str, int]:  # noqa: ANN001
     order = make_order(db, paid=True, warehouse_id=warehouse.id)
     ship(db, order.ref, at=datetime.now(UTC) - timedelta(days=2))
     deliver(db, order.ref, at=datetime.now(UTC) - timedelta(days=1))
-    return order.ref, disputes.open_dispute(db, cast["admin"], order.ref, kind="late", claim="太慢了").id
+    return order.ref, disputes.open_dispute(db, Actor.staff_member(cast["admin"]), order.ref, kind="late", claim="太慢了").id
 
 
 @pytest.fixture
