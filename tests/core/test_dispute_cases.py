@@ -28,6 +28,9 @@ from tests.photos import jpeg_with_gps
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PASSWORD = "correct horse battery staple"
 
+# Who creates the test cast's staff accounts (the command line, in real life).
+SEEDER = Actor.system(via="test")
+
 
 class AuditDown(Exception):
     pass
@@ -40,7 +43,7 @@ def hangzhou(db):
 
 @pytest.fixture
 def support(db):
-    staff = create_staff(db, email="support@shop.test", role="support", password=PASSWORD)
+    staff = create_staff(db, SEEDER, email="support@shop.test", role="support", password=PASSWORD)
     return Actor.staff_member(staff, client_ip="203.0.113.9")
 
 
@@ -48,7 +51,7 @@ def support(db):
 def other_warehouse(db):
     """Warehouse staff of a warehouse that is not the order's."""
     guangzhou = add_warehouse(db, "GZ")
-    staff = create_staff(db, email="gz@shop.test", role="warehouse", password=PASSWORD, warehouse_id=guangzhou.id)
+    staff = create_staff(db, SEEDER, email="gz@shop.test", role="warehouse", password=PASSWORD, warehouse_id=guangzhou.id)
     return Actor.staff_member(staff)
 
 
@@ -174,7 +177,7 @@ def test_another_warehouse_cannot_reach_the_dispute_and_nothing_is_written(db, d
 
 def test_the_orders_own_warehouse_may_act_once_allowed(db, dispute, hangzhou, warehouses_work_disputes):
     """The control case: the refusals above come from the scope, not from the granted permission."""
-    staff = create_staff(db, email="hz@shop.test", role="warehouse", password=PASSWORD, warehouse_id=hangzhou.id)
+    staff = create_staff(db, SEEDER, email="hz@shop.test", role="warehouse", password=PASSWORD, warehouse_id=hangzhou.id)
     disputes.set_status(db, Actor.staff_member(staff), dispute.id, "withdrawn")
     assert written(db, dispute.id)["status"] == "withdrawn"
 
@@ -184,7 +187,7 @@ def written_order_ref(db, dispute_id: int) -> str:  # noqa: ANN001
 
 
 def test_a_role_without_the_permission_cannot_act_even_without_the_route_guard(db, dispute):
-    compliance = Actor.staff_member(create_staff(db, email="c@shop.test", role="compliance", password=PASSWORD))
+    compliance = Actor.staff_member(create_staff(db, SEEDER, email="c@shop.test", role="compliance", password=PASSWORD))
     with pytest.raises(NotFound):
         disputes.set_status(db, compliance, dispute.id, "withdrawn")
     assert written(db, dispute.id)["status"] == "open"
@@ -248,7 +251,7 @@ def test_another_warehouse_and_a_wrong_dispute_get_no_photo_and_leave_no_audit_e
 
 def test_a_role_without_the_photo_permission_gets_no_photo_from_the_use_case(db, reported_photo):
     _, dispute_id, photo_id = reported_photo
-    warehouse = Actor.staff_member(create_staff(db, email="w@shop.test", role="warehouse", password=PASSWORD,
+    warehouse = Actor.staff_member(create_staff(db, SEEDER, email="w@shop.test", role="warehouse", password=PASSWORD,
                                                 warehouse_id=reported_photo[0].warehouse_id))
     with pytest.raises(NotFound):
         case_file.view_photo(db, warehouse, dispute_id, photo_id, storage=get_photo_storage(get_settings()))

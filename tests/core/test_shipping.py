@@ -18,9 +18,12 @@ from tests.factories import add_warehouse, make_order
 
 PASSWORD = "correct horse battery staple"
 
+# Who creates the test cast's staff accounts (the command line, in real life).
+SEEDER = Actor.system(via="test")
+
 
 def warehouse_hand(db, warehouse) -> Actor:  # noqa: ANN001
-    staff = staff_service.create_staff(db, email=f"packer-{warehouse.code}@shop.test", role="warehouse",
+    staff = staff_service.create_staff(db, SEEDER, email=f"packer-{warehouse.code}@shop.test", role="warehouse",
                                        password=PASSWORD, warehouse_id=warehouse.id)
     return Actor.staff_member(staff, via="admin", client_ip="198.51.100.4")
 

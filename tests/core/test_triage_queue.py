@@ -17,6 +17,9 @@ from tests.triage_factories import add_tag, add_warehouse, install_rules, paid_o
 NOW = datetime.now(UTC).replace(microsecond=0)
 H = timedelta(hours=1)
 
+# Who creates the test cast's staff accounts (the command line, in real life).
+SEEDER = Actor.system(via="test")
+
 
 @pytest.fixture
 def hz(db):
@@ -32,7 +35,7 @@ def tag(db, hz):
 
 
 def staff_actor(db, role: str, warehouse_id: int | None = None) -> Actor:
-    member = create_staff(db, email=f"{role}@example.com", role=role, password="correct horse battery",
+    member = create_staff(db, SEEDER, email=f"{role}@example.com", role=role, password="correct horse battery",
                           warehouse_id=warehouse_id)
     return Actor.staff_member(member, client_ip="203.0.113.9")
 

@@ -23,6 +23,9 @@ from core.services.orders import lifecycle as order_service
 from core.services.orders import shipping
 from tests.factories import add_warehouse, make_order, set_stock
 
+# Who creates the test cast's staff accounts (the command line, in real life).
+SEEDER = Actor.system(via="test")
+
 
 @pytest.fixture
 def audit_refuses(db) -> Iterator[None]:
@@ -47,7 +50,7 @@ def audit_refuses(db) -> Iterator[None]:
 
 @pytest.fixture
 def supervisor(db) -> Actor:
-    staff = staff_service.create_staff(db, email="supervisor@shop.test", role="supervisor",
+    staff = staff_service.create_staff(db, SEEDER, email="supervisor@shop.test", role="supervisor",
                                        password="correct horse battery staple")
     return Actor.staff_member(staff, via="admin", client_ip="203.0.113.7")
 
