@@ -26,7 +26,7 @@ P = Permission
 @get("/disputes", name="admin_disputes", opt={"permission": P.VIEW_ORDER}, sync_to_thread=True)
 def dispute_list(request: Request, db: DB, status: FromQuery[str] = "", kind: FromQuery[str] = "") -> Template:
     return Template(template_name="admin/disputes.html", context={
-        "staff": current_staff(request), "board": disputes.board(db, status=status, kind=kind),
+        "staff": current_staff(request), "board": disputes.board(db, staff_actor(request), status=status, kind=kind),
         "statuses": list(DisputeStatus), "kinds": list(DisputeType), "status": status, "kind": kind})
 
 

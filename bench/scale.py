@@ -100,7 +100,7 @@ def lookups(db: Database, size: int) -> dict[str, Callable[[random.Random], obje
         "admin: search by recipient name": lambda rng: search(text=dataset.recipient_name(any_order(rng))),
         "admin: order list, status=paid": lambda rng: search(status="paid"),
         "admin: order list, no filter": lambda rng: search(),
-        "admin: dispute board": lambda rng: disputes.board(db),
+        "admin: dispute board": lambda rng: disputes.board(db, ADMIN_ACTOR),
         "admin: overview counts by status": lambda rng: order_service.count_by_status(db),
         "admin: triage queue (customer service)": lambda rng: triage_queue.queue_page(
             db, ADMIN, "customer_service"),

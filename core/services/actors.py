@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from sqlalchemy import ColumnElement
+
 from core.errors import NotFound
 from core.i18n import N_
 from core.models import Order, Staff
@@ -70,6 +72,13 @@ class Actor:
     def require(self, permission: Permission) -> None:
         if not self.can(permission):
             raise Forbidden(N_("No such order."))
+
+    def orders_in_scope(self) -> ColumnElement[bool] | None:
+        """may_see as SQL, for lists and counts: the condition on `orders` rows a staff member may open
+        (None: every order, and no condition to pay for)."""
+        if self.kind == ActorKind.STAFF and self.role == Role.WAREHOUSE:
+            return Order.warehouse_id == self.warehouse_id
+        return None
 
     def may_see(self, order: Order, owner_phone: str | None = None) -> bool:
         """The scope rule of every order use case: a customer sees their own orders (`owner_phone` is

@@ -9,6 +9,9 @@ from core.services.actors import Actor
 from core.services.disputes import cases as disputes
 from tests.factories import make_order
 
+# The board as a supervisor sees it: every warehouse's disputes.
+EVERYONE = Actor.system(via="test")
+
 
 def test_board_shows_the_most_urgent_first_and_says_how_many_are_left_out(as_staff, db, cast, monkeypatch):
     now = datetime.now(UTC)
@@ -20,7 +23,7 @@ def test_board_shows_the_most_urgent_first_and_says_how_many_are_left_out(as_sta
                                         due_at=now + timedelta(days=due) if due else None, now=now - timedelta(days=4))
         opened[label] = dispute.id
     disputes.set_status(db, admin, opened["closed"], "withdrawn")
-    board = disputes.board(db, now=now)
+    board = disputes.board(db, EVERYONE, now=now)
     assert [d.id for d, _ in board.disputes] == [opened["overdue"], opened["soon"], opened["closed"], opened["later"]]
     assert board.overdue == 1 and board.matching == 4
     assert board.by_status["open"] == 3 and board.by_status["withdrawn"] == 1 and board.by_kind["late"] == 4
@@ -37,10 +40,10 @@ def test_board_filters_count_what_they_match(db, cast):
     admin = Actor.staff_member(cast["admin"])
     for kind in ("late", "late", "damaged"):
         disputes.open_dispute(db, admin, make_order(db).ref, kind=kind, claim="……")
-    assert disputes.board(db, kind="late").matching == 2
-    assert disputes.board(db, status="open").matching == 3
-    assert disputes.board(db, status="open", kind="damaged").matching == 1
-    assert disputes.board(db, status="won").matching == 0
+    assert disputes.board(db, EVERYONE, kind="late").matching == 2
+    assert disputes.board(db, EVERYONE, status="open").matching == 3
+    assert disputes.board(db, EVERYONE, status="open", kind="damaged").matching == 1
+    assert disputes.board(db, EVERYONE, status="won").matching == 0
 
 
 def test_a_due_day_on_the_form_makes_the_dispute_due_at_18_00_that_day(as_staff, db, cast):
@@ -76,3 +79,17 @@ def test_warehouse_staff_see_their_warehouses_dispute_and_get_404_for_another(as
     hangzhou = as_staff("warehouse")
     assert hangzhou.get(f"/admin/disputes/{ours.id}").status_code == 200
     assert hangzhou.get(f"/admin/disputes/{theirs.id}").status_code == 404
+
+
+def test_warehouse_staff_see_and_count_only_their_warehouses_disputes(as_staff, db, cast, warehouses):
+    admin = Actor.staff_member(cast["admin"])
+    for code, kind in (("HZ", "late"), ("HZ", "damaged"), ("GZ", "late")):
+        order = make_order(db, warehouse_id=warehouses[code].id)
+        disputes.open_dispute(db, admin, order.ref, kind=kind, claim="……")
+    hangzhou = Actor.staff_member(cast["warehouse"])
+    board = disputes.board(db, hangzhou)
+    assert {o.warehouse_id for _, o in board.disputes} == {warehouses["HZ"].id}
+    assert (board.matching, board.by_kind["late"], sum(board.by_status.values())) == (2, 1, 2)
+    page = BeautifulSoup(as_staff("warehouse").get("/admin/disputes").text, "html.parser")
+    assert len(page.select("tbody tr")) == 2
+    assert disputes.board(db, EVERYONE).matching == 3

@@ -31,6 +31,9 @@ PASSWORD = "correct horse battery staple"
 # Who creates the test cast's staff accounts (the command line, in real life).
 SEEDER = Actor.system(via="test")
 
+# The board as a supervisor sees it: every warehouse's disputes.
+EVERYONE = Actor.system(via="test")
+
 
 class AuditDown(Exception):
     pass
@@ -204,7 +207,7 @@ def test_the_board_marks_open_disputes_past_their_due_date_as_overdue(db, suppor
     closed = disputes.open_dispute(db, support, make_order(db).ref, kind="late", claim="慢", now=now - timedelta(days=4))
     disputes.set_status(db, support, closed.id, "withdrawn")
     fresh = disputes.open_dispute(db, support, make_order(db).ref, kind="late", claim="慢")
-    board = disputes.board(db, now=now)
+    board = disputes.board(db, EVERYONE, now=now)
     assert {d.id: board.is_overdue(d) for d, _ in board.disputes} == {late.id: True, closed.id: False, fresh.id: False}
 
 

@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
-from sqlalchemy import func
+from sqlalchemy import func, true
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, select
 
@@ -224,14 +224,18 @@ class DisputeBoard:
         return is_overdue(dispute, self.now or utcnow())
 
 
-def board(db: Database, *, status: str = "", kind: str = "", now: datetime | None = None) -> DisputeBoard:
+def board(db: Database, actor: Actor, *, status: str = "", kind: str = "", now: datetime | None = None) -> DisputeBoard:
     """The most urgent disputes first: open ones past their due date, then all others
     by due date. Two index walks (status+due, due) stopped at BOARD_SIZE, and counts
-    done by the database, so the board costs the same with ten disputes or ten thousand."""
+    done by the database, so the board costs the same with ten disputes or ten thousand.
+    Only the disputes on orders the actor may open are listed and counted (warehouse staff: their
+    warehouse's), as each dispute page is a 404 beyond that scope."""
     now = now or utcnow()
     overdue_open = Dispute.status.in_(OPEN_STATES) & (Dispute.due_at < now)
+    scope = actor.orders_in_scope()
+    in_scope = true() if scope is None else Dispute.order_id.in_(select(Order.id).where(scope))
     with db.read() as session:
-        statement = select(Dispute, Order).join(Order, Order.id == Dispute.order_id)
+        statement = select(Dispute, Order).join(Order, Order.id == Dispute.order_id).where(in_scope)
         filters = []
         if status:
             filters.append(Dispute.status == status)
@@ -242,11 +246,13 @@ def board(db: Database, *, status: str = "", kind: str = "", now: datetime | Non
         if len(rows) < BOARD_SIZE:
             rows += session.exec(statement.where(~overdue_open).order_by(Dispute.due_at)
                                  .limit(BOARD_SIZE - len(rows))).all()
-        by_status = Counter(dict(session.exec(select(Dispute.status, func.count()).group_by(Dispute.status)).all()))
-        by_kind = Counter(dict(session.exec(select(Dispute.kind, func.count()).group_by(Dispute.kind)).all()))
-        overdue = session.exec(select(func.count()).select_from(Dispute).where(overdue_open)).one()
+        by_status = Counter(dict(session.exec(select(Dispute.status, func.count()).where(in_scope)
+                                              .group_by(Dispute.status)).all()))
+        by_kind = Counter(dict(session.exec(select(Dispute.kind, func.count()).where(in_scope)
+                                            .group_by(Dispute.kind)).all()))
+        overdue = session.exec(select(func.count()).select_from(Dispute).where(overdue_open, in_scope)).one()
         if status and kind:
-            matching = session.exec(select(func.count()).select_from(Dispute).where(*filters)).one()
+            matching = session.exec(select(func.count()).select_from(Dispute).where(*filters, in_scope)).one()
         else:
             matching = by_status[status] if status else by_kind[kind] if kind else sum(by_status.values())
     return DisputeBoard(disputes=[(d, o) for d, o in rows], by_status=by_status, by_kind=by_kind, overdue=overdue,

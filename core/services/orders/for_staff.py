@@ -22,7 +22,7 @@ from core.paging import clamp_page
 from core.phones import normalize_phone
 from core.services.actors import Actor
 from core.services.audit import trail as audit
-from core.services.identity.permissions import Permission, Role
+from core.services.identity.permissions import Permission
 from core.services.orders import lifecycle as order_service
 
 PAGE_SIZE = 25
@@ -57,10 +57,9 @@ class OrderResults:
 
 
 def _scope(statement, actor: Actor):  # noqa: ANN001, ANN202
-    """Warehouse staff see only their warehouse's orders; everyone else sees all (Actor.may_see, in SQL)."""
-    if actor.is_staff and actor.role == Role.WAREHOUSE:
-        return statement.where(Order.warehouse_id == actor.warehouse_id)
-    return statement
+    """Warehouse staff see only their warehouse's orders; everyone else sees all."""
+    scope = actor.orders_in_scope()
+    return statement if scope is None else statement.where(scope)
 
 
 def search_filters(db: Database) -> dict[str, list]:
