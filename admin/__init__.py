@@ -31,15 +31,15 @@ from admin.orders import (
     cancel_order,
     change_order_address,
     export_orders,
-    export_orders_confirmed,
     mark_shipped,
     order_evidence,
     order_page,
     order_search,
     resend_message,
+    reveal_order,
 )
 from admin.reports import weekly_csv, weekly_page
-from admin.triage import assign_tag, resolve_tag, send_reply, tag_page, triage_queue_page
+from admin.triage import assign_tag, resolve_tag, reveal_tag, send_reply, tag_page, triage_queue_page
 from admin.triage_rules import preview_rule, rule_page, rules_page, save_rule
 
 admin_router = Router(
@@ -47,12 +47,12 @@ admin_router = Router(
     guards=[staff_guard],
     route_handlers=[
         login_page, login, logout, admin_home,
-        order_search, export_orders, export_orders_confirmed, order_page, add_note, change_order_address,
+        order_search, export_orders, order_page, reveal_order, add_note, change_order_address,
         mark_shipped, cancel_order, order_evidence, resend_message,
         dispute_list, open_dispute, dispute_page, generate_evidence, download_pack, change_status,
         reply_to_customer, dispute_photo,
         audit_page, audit_export, health_page,
-        triage_queue_page, tag_page, resolve_tag, assign_tag, send_reply,
+        triage_queue_page, tag_page, reveal_tag, resolve_tag, assign_tag, send_reply,
         rules_page, rule_page, preview_rule, save_rule,
         weekly_page, weekly_csv,
         messages_page, message_page, preview_message, save_message, reset_message,

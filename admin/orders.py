@@ -7,7 +7,7 @@ import io
 from datetime import date
 
 from litestar import Request, Response, get, post
-from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTITY
 
@@ -86,8 +86,16 @@ def _verdict_lines(order, request: Request) -> list[str]:  # noqa: ANN001
 
 
 @get("/orders/{ref:str}", name="admin_order", opt={"permission": P.VIEW_ORDER}, sync_to_thread=True)
-def order_page(request: Request, db: DB, ref: FromPath[str], reveal: FromQuery[bool] = False) -> Template:
-    page = admin_orders.view_order(db, staff_actor(request), ref, reveal=reveal)
+def order_page(request: Request, db: DB, ref: FromPath[str]) -> Template:
+    page = admin_orders.view_order(db, staff_actor(request), ref)
+    return _order_page(request, db, current_staff(request), ref, page=page)
+
+
+# Revealing writes its own audit entry: a POST with the CSRF token, never a link another site could send.
+@post("/orders/{ref:str}/reveal", name="admin_order_reveal", opt={"permission": P.VIEW_FULL_PII},
+      sync_to_thread=True, status_code=200)
+def reveal_order(request: Request, db: DB, ref: FromPath[str]) -> Template:
+    page = admin_orders.view_order(db, staff_actor(request), ref, reveal=True)
     return _order_page(request, db, current_staff(request), ref, page=page)
 
 
@@ -188,28 +196,20 @@ def _csv_response(content: bytes, name: str) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-@get("/orders/export", name="admin_orders_export", opt={"permission": P.EXPORT}, sync_to_thread=True)
-def export_orders(request: Request, db: DB) -> Response:
-    params = dict(request.query_params)
+# The export writes its own audit entry: a POST with the CSRF token (the list's button, then the
+# confirmation with a reason for a large one), never a link another site could send.
+@post("/orders/export", name="admin_orders_export", opt={"permission": P.EXPORT}, sync_to_thread=True,
+      status_code=200)
+def export_orders(request: Request, db: DB, data: URLEncodedBody[dict[str, str]]) -> Response:
+    params = {k: v for k, v in data.items() if k not in ("reason", "_csrf_token")}
+    reason = data.get("reason")  # None: not asked yet (the list's button)
     try:
-        export = admin_orders.export(db, staff_actor(request), _query(params), filters=params)
+        export = admin_orders.export(db, staff_actor(request), _query(params), filters=params, reason=reason)
     except admin_orders.ExportNeedsReason as exc:
         return Template(template_name="admin/export_confirm.html",
-                        context={"staff": current_staff(request), "total": exc.total, "params": params, "error": None})
-    return _csv_response(orders_csv(export.results, full=export.full_pii), "orders.csv")
-
-
-@post("/orders/export", name="admin_orders_export_confirm", opt={"permission": P.EXPORT}, sync_to_thread=True,
-      status_code=200)
-def export_orders_confirmed(request: Request, db: DB, data: URLEncodedBody[dict[str, str]]) -> Response:
-    params = {k: v for k, v in data.items() if k not in ("reason", "_csrf_token")}
-    try:
-        export = admin_orders.export(db, staff_actor(request), _query(params), filters=params,
-                                     reason=data.get("reason", ""))
-    except admin_orders.ExportNeedsReason as exc:
-        return Template(template_name="admin/export_confirm.html", status_code=HTTP_422_UNPROCESSABLE_ENTITY,
+                        status_code=HTTP_422_UNPROCESSABLE_ENTITY if reason is not None else 200,
                         context={"staff": current_staff(request), "total": exc.total, "params": params,
-                                 "error": exc.translated()})
+                                 "error": exc.translated() if reason is not None else None})
     return _csv_response(orders_csv(export.results, full=export.full_pii), "orders.csv")
 
 

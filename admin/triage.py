@@ -55,12 +55,16 @@ def _refused(request: Request, db, tag_id: int, status_code: int, **extra) -> Te
 
 
 @get("/triage/tags/{tag_id:int}", name="admin_triage_tag", opt={"permission": P.WORK_TRIAGE}, sync_to_thread=True)
-def tag_page(request: Request, db: DB, tag_id: FromPath[int], replied: FromQuery[str] = "",
-             reveal: FromQuery[bool] = False) -> Template:
-    actor = staff_actor(request)
-    reveal = reveal and actor.can(P.VIEW_FULL_PII)
-    view = triage_queue.reveal_tag(db, actor, tag_id) if reveal else triage_queue.get_tag(db, actor, tag_id)
-    return _tag_page(request, db, view, replied=replied == "1", reveal=reveal)
+def tag_page(request: Request, db: DB, tag_id: FromPath[int], replied: FromQuery[str] = "") -> Template:
+    view = triage_queue.get_tag(db, staff_actor(request), tag_id)
+    return _tag_page(request, db, view, replied=replied == "1")
+
+
+# Revealing writes its own audit entry: a POST with the CSRF token, never a link another site could send.
+@post("/triage/tags/{tag_id:int}/reveal", name="admin_triage_reveal", opt={"permission": P.VIEW_FULL_PII},
+      sync_to_thread=True, status_code=200)
+def reveal_tag(request: Request, db: DB, tag_id: FromPath[int]) -> Template:
+    return _tag_page(request, db, triage_queue.reveal_tag(db, staff_actor(request), tag_id), reveal=True)
 
 
 @post("/triage/tags/{tag_id:int}/resolve", name="admin_triage_resolve", opt={"permission": P.WORK_TRIAGE},

@@ -49,7 +49,8 @@ def test_support_agent_sees_masked_data_and_cannot_reveal(as_staff, db, warehous
     page = visible_text(client.get(f"/admin/orders/{order.ref}"))
     assert MASKED_PHONE in page and "李**" in page
     assert FULL_PHONE not in page and "李小龙" not in page and "文三路" not in page
-    revealed = visible_text(client.get(f"/admin/orders/{order.ref}?reveal=true"))
+    assert client.post(f"/admin/orders/{order.ref}/reveal", data={"_csrf_token": client.csrf}).status_code == 403
+    revealed = visible_text(client.get(f"/admin/orders/{order.ref}?reveal=true"))  # the old link: a plain view
     assert FULL_PHONE not in revealed and "文三路" not in revealed
     assert not actions_of(db, "reveal")
     listing = visible_text(client.get(f"/admin/orders?q={FULL_PHONE}"))
@@ -60,7 +61,11 @@ def test_reveal_shows_full_values_and_is_audited(as_staff, db, warehouses, cast)
     order = the_order(db, warehouses)
     client = as_staff("supervisor")
     assert FULL_PHONE not in visible_text(client.get(f"/admin/orders/{order.ref}"))
-    page = visible_text(client.get(f"/admin/orders/{order.ref}?reveal=true"))
+    # A link (a GET, which another site could make the browser send) reveals nothing and writes no "reveal".
+    assert FULL_PHONE not in visible_text(client.get(f"/admin/orders/{order.ref}?reveal=true"))
+    assert not actions_of(db, "reveal")
+    assert client.post(f"/admin/orders/{order.ref}/reveal").status_code == 403  # no CSRF token
+    page = visible_text(client.post(f"/admin/orders/{order.ref}/reveal", data={"_csrf_token": client.csrf}))
     assert FULL_PHONE in page and "李小龙" in page and "文三路" in page
     [entry] = actions_of(db, "reveal")
     assert entry.actor == "supervisor@shop.test" and entry.order_ref == order.ref and entry.client_ip
@@ -89,7 +94,7 @@ def test_every_audited_action_is_recorded(as_staff, db, warehouses):
         "street": "解放路 1 号 101 室", "_csrf_token": client.csrf})
     client.post(f"/admin/orders/{order.ref}/ship", data={"carrier": "JD", "tracking_no": "JDVA0001",
                                                          "_csrf_token": client.csrf})
-    client.get("/admin/orders/export")
+    client.post("/admin/orders/export", data={"_csrf_token": client.csrf})
     client.get(f"/admin/orders/{order.ref}/evidence.pdf")
     recorded = {(e.action, e.order_ref) for e in audit.search(db, limit=None).entries}
     for action in ["view_order", "add_note", "change_address", "mark_shipped", "evidence_download"]:
@@ -101,7 +106,8 @@ def test_every_audited_action_is_recorded(as_staff, db, warehouses):
 def test_audit_log_is_searchable_and_chained(as_staff, db, warehouses):
     order = the_order(db, warehouses)
     as_staff("support").get(f"/admin/orders/{order.ref}")
-    as_staff("supervisor").get(f"/admin/orders/{order.ref}?reveal=true")
+    supervisor = as_staff("supervisor")
+    supervisor.post(f"/admin/orders/{order.ref}/reveal", data={"_csrf_token": supervisor.csrf})
     page = BeautifulSoup(as_staff("compliance").get(f"/admin/audit?order={order.ref}").text, "html.parser")
     rows = [[td.get_text(strip=True) for td in tr.select("td")] for tr in page.select("tbody tr")]
     assert [(r[2], r[3]) for r in rows] == [("supervisor@shop.test", "reveal"), ("support@shop.test", "view_order")]
@@ -138,8 +144,10 @@ def test_large_export_needs_a_reason_and_is_audited(as_staff, db, warehouses):
     for n in range(101):
         make_order(db, channel_order_no=f"EXP{n:04d}", warehouse_id=warehouses["HZ"].id)
     client = as_staff("compliance")
-    confirm = client.get("/admin/orders/export")
+    assert client.get("/admin/orders/export").status_code == 405
+    confirm = client.post("/admin/orders/export", data={"_csrf_token": client.csrf})
     assert confirm.headers["content-type"].startswith("text/html")
+    assert not actions_of(db, "export")
     assert "101" in visible_text(confirm)
     refused = client.post("/admin/orders/export", data={"reason": "", "_csrf_token": client.csrf})
     assert refused.status_code == 422
@@ -156,7 +164,12 @@ def test_large_export_needs_a_reason_and_is_audited(as_staff, db, warehouses):
 
 def test_small_export_streams_directly(as_staff, db, warehouses):
     make_order(db, warehouse_id=warehouses["HZ"].id)
-    response = as_staff("supervisor").get("/admin/orders/export")
+    supervisor = as_staff("supervisor")
+    listing = BeautifulSoup(supervisor.get("/admin/orders").text, "html.parser")
+    form = listing.select_one("form[action='/admin/orders/export']")
+    assert form["method"] == "post"
+    response = supervisor.post("/admin/orders/export", data={
+        "_csrf_token": form.select_one("input[name=_csrf_token]")["value"]})
     assert response.headers["content-type"].startswith("text/csv")
     assert len(list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))) == 2
 

@@ -92,7 +92,8 @@ def test_another_warehouses_order_is_404_for_every_action_and_nothing_is_written
     other = make_order(db, paid=True, warehouse_id=warehouses["GZ"].id)
     ship(db, other.ref)
     client = as_staff("warehouse")
-    assert client.get(f"/admin/orders/{other.ref}?reveal=true").status_code == 404
+    assert client.get(f"/admin/orders/{other.ref}").status_code == 404
+    assert client.post(f"/admin/orders/{other.ref}/reveal", data={"_csrf_token": client.csrf}).status_code == 404
     assert client.post(f"/admin/orders/{other.ref}/notes",
                        data={"body": "", "_csrf_token": client.csrf}).status_code == 404  # empty note: still 404
     assert client.post(f"/admin/orders/{other.ref}/notes",

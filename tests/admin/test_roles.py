@@ -32,7 +32,7 @@ def actions(ref):
         (Permission.VIEW_ORDER, "get", "/admin/disputes", None),
         (Permission.ADD_NOTE, "post", f"/admin/orders/{ref}/notes", {"body": "客户来电"}),
         (Permission.CREATE_DISPUTE, "post", f"/admin/orders/{ref}/disputes", {"kind": "late", "claim": "太慢了"}),
-        (Permission.EXPORT, "get", "/admin/orders/export", None),
+        (Permission.EXPORT, "post", "/admin/orders/export", {}),
         (Permission.VIEW_AUDIT, "get", "/admin/audit", None),
         (Permission.MANAGE_STAFF, "post", "/admin/audit.csv", {}),
         (Permission.CHANGE_ADDRESS, "post", f"/admin/orders/{ref}/address",

@@ -195,14 +195,16 @@ def test_a_role_with_full_access_reveals_the_name_on_purpose(client, db, sign_in
     _use_reply(db, "address_no_district", "{recipient}您好")
     sign_in("compliance")
     assert soup(client.get(f"/admin/triage/tags/{tag.id}")).select_one("#reply-text").get_text() == "张*您好"
-    revealed = soup(client.get(f"/admin/triage/tags/{tag.id}?reveal=true"))
+    page = soup(client.get(f"/admin/triage/tags/{tag.id}"))
+    token = page.select_one("form[action$='/reveal'] input[name=_csrf_token]")["value"]
+    revealed = soup(client.post(f"/admin/triage/tags/{tag.id}/reveal", data={"_csrf_token": token}))
     assert revealed.select_one("#reply-text").get_text() == "张三您好"
     with db.read() as session:
         entry = session.exec(select(AuditEntry).where(AuditEntry.action == "reveal")).one()
     assert entry.order_ref == orders["a"].ref and json.loads(entry.detail) == {"tag": tag.id}
     sign_in("support")
-    assert soup(client.get(f"/admin/triage/tags/{tag.id}?reveal=true")).select_one("#reply-text").get_text() == \
-        "张*您好"
+    assert soup(client.get(f"/admin/triage/tags/{tag.id}")).select_one("form[action$='/reveal']") is None
+    assert client.post(f"/admin/triage/tags/{tag.id}/reveal", data={"_csrf_token": token}).status_code == 403
 
 
 def test_send_to_customer_records_the_reply_on_the_order_and_says_no_sms_went_out(client, db, sign_in, orders):

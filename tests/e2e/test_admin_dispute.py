@@ -43,7 +43,7 @@ def test_support_agent_opens_a_dispute_and_downloads_the_pack(live_server, desk,
     delivered.locator("a").first.click()
     page.wait_for_url(re.compile(r".*/admin/orders/OD[0-9A-Z]{10}$"))
     ref = page.url.rsplit("/", 1)[1]
-    assert page.get_by_role("link", name="显示完整信息").count() == 0  # no reveal for this role
+    assert page.get_by_role("button", name="显示完整信息").count() == 0  # no reveal for this role
     shot(page, "admin-03-order")
 
     page.get_by_label("类型").select_option("not_received")
