@@ -96,7 +96,10 @@ def order_page(request: Request, db: DB, ref: FromPath[str]) -> Template:
       sync_to_thread=True, status_code=200)
 def reveal_order(request: Request, db: DB, ref: FromPath[str]) -> Template:
     page = admin_orders.view_order(db, staff_actor(request), ref, reveal=True)
-    return _order_page(request, db, current_staff(request), ref, page=page)
+    shown = _order_page(request, db, current_staff(request), ref, page=page)
+    # The address bar keeps the order's own URL (htmx): a reload is then a plain view, not a 405.
+    shown.headers["HX-Push-Url"] = f"/admin/orders/{ref}"
+    return shown
 
 
 def _back_to_order(ref: str, anchor: str = "") -> Redirect:

@@ -64,7 +64,10 @@ def tag_page(request: Request, db: DB, tag_id: FromPath[int], replied: FromQuery
 @post("/triage/tags/{tag_id:int}/reveal", name="admin_triage_reveal", opt={"permission": P.VIEW_FULL_PII},
       sync_to_thread=True, status_code=200)
 def reveal_tag(request: Request, db: DB, tag_id: FromPath[int]) -> Template:
-    return _tag_page(request, db, triage_queue.reveal_tag(db, staff_actor(request), tag_id), reveal=True)
+    shown = _tag_page(request, db, triage_queue.reveal_tag(db, staff_actor(request), tag_id), reveal=True)
+    # The address bar keeps the tag's own URL (htmx): a reload is then a plain view, not a 405.
+    shown.headers["HX-Push-Url"] = f"/admin/triage/tags/{tag_id}"
+    return shown
 
 
 @post("/triage/tags/{tag_id:int}/resolve", name="admin_triage_resolve", opt={"permission": P.WORK_TRIAGE},

@@ -65,7 +65,9 @@ def test_reveal_shows_full_values_and_is_audited(as_staff, db, warehouses, cast)
     assert FULL_PHONE not in visible_text(client.get(f"/admin/orders/{order.ref}?reveal=true"))
     assert not actions_of(db, "reveal")
     assert client.post(f"/admin/orders/{order.ref}/reveal").status_code == 403  # no CSRF token
-    page = visible_text(client.post(f"/admin/orders/{order.ref}/reveal", data={"_csrf_token": client.csrf}))
+    response = client.post(f"/admin/orders/{order.ref}/reveal", data={"_csrf_token": client.csrf})
+    assert response.headers["hx-push-url"] == f"/admin/orders/{order.ref}"  # a reload is a plain view
+    page = visible_text(response)
     assert FULL_PHONE in page and "李小龙" in page and "文三路" in page
     [entry] = actions_of(db, "reveal")
     assert entry.actor == "supervisor@shop.test" and entry.order_ref == order.ref and entry.client_ip
