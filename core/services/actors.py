@@ -80,6 +80,11 @@ class Actor:
             return Order.warehouse_id == self.warehouse_id
         return None
 
+    def limit_to_scope(self, statement):  # noqa: ANN001, ANN201 (a Select over orders)
+        """`statement` (which selects from `orders`) limited to the orders the actor may open."""
+        scope = self.orders_in_scope()
+        return statement if scope is None else statement.where(scope)
+
     def may_see(self, order: Order, owner_phone: str | None = None) -> bool:
         """The scope rule of every order use case: a customer sees their own orders (`owner_phone` is
         the order's customer's phone), warehouse staff their warehouse's, everyone else all."""

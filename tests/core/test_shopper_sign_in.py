@@ -4,7 +4,6 @@ starts and a WeChat account waiting in the browser is linked, or none of it happ
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,8 +15,8 @@ from core.services.identity import customer_sessions, shopper_sign_in, wechat_lo
 from core.services.identity import phone_codes as verification
 from core.services.identity.phone_codes import CodeRejected, CodeSent
 from core.services.identity.wechat_login import BindResult
-from core.sms import SmsReceipt
 from tests.factories import ALICE_PHONE, BOB_PHONE
+from tests.sms import RecordingSms
 
 SECRET = "sign-in-test-secret-0123456789abcdef"
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
@@ -25,14 +24,6 @@ ALICE = "+8613800138000"
 OPENID = "o-test-openid-000001"
 
 
-@dataclass
-class RecordingSms:
-    name: str = "recording"
-    sent: list[tuple[str, str]] = field(default_factory=list)
-
-    def send(self, to: str, text: str) -> SmsReceipt:
-        self.sent.append((to, text))
-        return SmsReceipt(provider=self.name, message_id=str(len(self.sent)))
 
 
 @pytest.fixture

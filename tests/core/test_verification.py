@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,29 +16,14 @@ from core.services.actors import Actor
 from core.services.identity import phone_codes as verification
 from core.services.identity.phone_codes import CodeRejected, CodeSent, RateLimited
 from core.services.identity.shopper_sign_in import sign_in_with_code
-from core.sms import SmsReceipt
 from tests.factories import ALICE_PHONE, make_order
+from tests.sms import RecordingSms
 
 SECRET = "verification-test-secret-0123456789abcdef"
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 NO_ORDERS_PHONE = "13700137000"
 
 
-@dataclass
-class RecordingSms:
-    """Keeps what would have been texted."""
-
-    name: str = "recording"
-    sent: list[tuple[str, str]] = field(default_factory=list)
-
-    def send(self, to: str, text: str) -> SmsReceipt:
-        self.sent.append((to, text))
-        return SmsReceipt(provider=self.name, message_id=str(len(self.sent)))
-
-    def code_for(self, phone_e164: str) -> str:
-        texts = [text for to, text in self.sent if to == phone_e164]
-        assert texts, f"nothing was texted to {phone_e164}"
-        return re.search(r"Your code: (\S+)", texts[-1]).group(1)
 
 
 @pytest.fixture

@@ -56,12 +56,6 @@ class OrderResults:
     total_capped: bool = False
 
 
-def _scope(statement, actor: Actor):  # noqa: ANN001, ANN202
-    """Warehouse staff see only their warehouse's orders; everyone else sees all."""
-    scope = actor.orders_in_scope()
-    return statement if scope is None else statement.where(scope)
-
-
 def search_filters(db: Database) -> dict[str, list]:
     """What the search form offers to filter by."""
     with db.read() as session:
@@ -107,7 +101,7 @@ def search(db: Database, actor: Actor, query: OrderQuery, *, limit: int | None =
 
 def _search(session: Session, actor: Actor, query: OrderQuery, limit: int | None) -> OrderResults:
     page = clamp_page(query.page)
-    statement = _scope(select(Order), actor)
+    statement = actor.limit_to_scope(select(Order))
     if query.text.strip():
         ids = _matching_ids(session, query.text)
         statement = statement.where(Order.id.in_(ids or {-1}))

@@ -36,10 +36,8 @@ def default_queue(staff: Staff) -> str:
 
 
 def _scoped(statement, staff: Staff):  # noqa: ANN001, ANN202
-    """Warehouse staff see only their warehouse's orders, here as everywhere."""
-    if staff.role == Role.WAREHOUSE:
-        return statement.where(Order.warehouse_id == staff.warehouse_id)
-    return statement
+    """Warehouse staff see only their warehouse's orders, here as everywhere (the Actor's one rule)."""
+    return Actor.staff_member(staff).limit_to_scope(statement)
 
 
 @dataclass
